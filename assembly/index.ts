@@ -1,0 +1,21 @@
+// The kernel module's export surface. Every pointer is a byte offset into the imported memory,
+// which the TypeScript side manages (src/wasm/arena.ts); the module itself never allocates.
+export { fp16_to_fp32, fp32_to_fp16 } from './util/fp16';
+export { ggml_expf } from './util/expf';
+export { vec_dot_f32, vec_dot_f32_generic, dequantize_row_f32 } from './quant/f32';
+export { vec_dot_f16, vec_dot_f16_generic, dequantize_row_f16, round_row_f16 } from './quant/f16';
+export {
+  quantize_row_q8_0, quantize_row_q8_0_generic, dequantize_row_q8_0,
+  vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic,
+} from './quant/q8_0';
+export { type_supported, dequantize_row, quantize_activation, quantize_activation_generic } from './quant/convert';
+export { mul_mat, mul_mat_generic, vec_dot_row, vec_dot_row_generic } from './ops/matmul';
+export { rms_norm, rms_norm_generic } from './ops/norm';
+export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';
+export { attention, attention_generic, store_transposed } from './ops/attention';
+export { add, add_generic, silu_mul } from './ops/elementwise';
+
+/** First byte the host may use: everything below holds the module's static data. */
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,53 @@
+// out[t][r] = dot(w row r, x token t) for rows r0..r1 and nTok activation rows.
+// The weight row is the outer loop so each row, once pulled from memory, serves every token of a
+// batch. `x` holds the activations already converted to the weight type's activation format
+// (see formats in src/quant/formats.ts): F32 and F16-rounded f32 rows, or Q8_0 blocks.
+import { vec_dot_f32, vec_dot_f32_generic } from '../quant/f32';
+import { vec_dot_f16, vec_dot_f16_generic } from '../quant/f16';
+import { vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic } from '../quant/q8_0';
+import { GGML_F32, GGML_F16, GGML_Q8_0 } from '../layout';
+
+@inline function vec_dot(type: i32, simd: bool, n: i32, w: usize, x: usize): f32 {
+  switch (type) {
+    case GGML_F32: return simd ? vec_dot_f32(n, w, x) : vec_dot_f32_generic(n, w, x);
+    case GGML_F16: return simd ? vec_dot_f16(n, w, x) : vec_dot_f16_generic(n, w, x);
+    case GGML_Q8_0: return simd ? vec_dot_q8_0_q8_0(n, w, x) : vec_dot_q8_0_q8_0_generic(n, w, x);
+    default: unreachable(); return 0;
+  }
+}
+
+@inline function mul_mat_impl(
+  simd: bool, type: i32, w: usize, wRowBytes: i32, x: usize, xRowBytes: i32,
+  out: usize, outRowFloats: i32, r0: i32, r1: i32, cols: i32, nTok: i32,
+): void {
+  for (let r = r0; r < r1; r++) {
+    const wr = w + <usize>r * wRowBytes;
+    for (let t = 0; t < nTok; t++) {
+      const v = vec_dot(type, simd, cols, wr, x + <usize>t * xRowBytes);
+      store<f32>(out + ((<usize>t * outRowFloats + r) << 2), v);
+    }
+  }
+}
+
+export function mul_mat(
+  type: i32, w: usize, wRowBytes: i32, x: usize, xRowBytes: i32,
+  out: usize, outRowFloats: i32, r0: i32, r1: i32, cols: i32, nTok: i32,
+): void {
+  mul_mat_impl(true, type, w, wRowBytes, x, xRowBytes, out, outRowFloats, r0, r1, cols, nTok);
+}
+
+export function mul_mat_generic(
+  type: i32, w: usize, wRowBytes: i32, x: usize, xRowBytes: i32,
+  out: usize, outRowFloats: i32, r0: i32, r1: i32, cols: i32, nTok: i32,
+): void {
+  mul_mat_impl(false, type, w, wRowBytes, x, xRowBytes, out, outRowFloats, r0, r1, cols, nTok);
+}
+
+/** Single-row dot product through the same dispatch (tests and the kernel bench use it). */
+export function vec_dot_row(type: i32, n: i32, w: usize, x: usize): f32 {
+  return vec_dot(type, true, n, w, x);
+}
+
+export function vec_dot_row_generic(type: i32, n: i32, w: usize, x: usize): f32 {
+  return vec_dot(type, false, n, w, x);
+}

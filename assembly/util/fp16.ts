@@ -1,0 +1,60 @@
+// IEEE half precision <-> single precision, exact in both directions (round to nearest even
+// on the way down, like x86 F16C `_cvtss_sh(x, 0)` that llama.cpp's CPU path uses).
+//
+//   f16: s eeeee mmmmmmmmmm   bias 15      f32: s eeeeeeee m(23)   bias 127
+//
+// f16 → f32 reads the 15 magnitude bits as an f32 whose exponent is biased by 15 instead of 127
+// and multiplies by 2^112 to re-bias: exact for normals *and* subnormals, since WASM keeps f32
+// denormals. Only Inf/NaN (exponent 31) need a separate path.
+
+const REBIAS: f32 = reinterpret<f32>(0x77800000); // 2^112
+
+@inline export function fp16_to_fp32(h: u32): f32 {
+  const sign = (h & 0x8000) << 16;
+  const em = h & 0x7fff;
+  if (em >= 0x7c00) return reinterpret<f32>(sign | 0x7f800000 | ((em & 0x3ff) << 13));
+  const mag = reinterpret<f32>(em << 13) * REBIAS;
+  return reinterpret<f32>(reinterpret<u32>(mag) | sign);
+}
+
+/** 8 halves at `p` → two f32x4 (low four in `lo`, high four returned through `fp16x8_hi`). */
+@inline export function fp16x4_to_f32x4(h: v128): v128 {
+  // h: four u32 lanes, each holding one half in its low 16 bits
+  const sign = i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16);
+  const em = v128.and(h, i32x4.splat(0x7fff));
+  const shifted = i32x4.shl(em, 13);
+  const finite = f32x4.mul(shifted, f32x4.splat(REBIAS));
+  const special = v128.or(shifted, i32x4.splat(0x7f800000));
+  const isSpecial = i32x4.ge_s(em, i32x4.splat(0x7c00));
+  return v128.or(v128.bitselect(special, finite, isSpecial), sign);
+}
+
+@inline export function fp16x8_lo(p: usize): v128 {
+  return fp16x4_to_f32x4(v128.load16x4_u(p));
+}
+
+@inline export function fp16x8_hi(p: usize): v128 {
+  return fp16x4_to_f32x4(v128.load16x4_u(p, 8));
+}
+
+/** f32 → f16 bits, round to nearest even; overflow → ±Inf, NaN stays NaN. */
+export function fp32_to_fp16(f: f32): u32 {
+  const bits = reinterpret<u32>(f);
+  const sign = (bits >>> 16) & 0x8000;
+  const ax = bits & 0x7fffffff;
+  if (ax >= 0x47800000) {
+    // |f| >= 65536 (or Inf/NaN): NaN keeps a quiet payload, everything else is Inf
+    return sign | (ax > 0x7f800000 ? 0x7e00 : 0x7c00);
+  }
+  if (ax < 0x38800000) {
+    // result is an f16 subnormal or zero: let the FPU round by adding 0.5 (2^-1), which lines the
+    // f16 subnormal ulp (2^-24) up with the f32 ulp of the sum
+    const DENORM_MAGIC: u32 = 126 << 23;
+    const sum = reinterpret<f32>(ax) + reinterpret<f32>(DENORM_MAGIC);
+    return sign | (reinterpret<u32>(sum) - DENORM_MAGIC);
+  }
+  // normal: re-bias the exponent, add the rounding bias (half ulp - 1, plus 1 when the kept mantissa is odd)
+  const mantOdd = (ax >>> 13) & 1;
+  const rounded = ax + (<u32>(15 - 127) << 23) + 0xfff + mantOdd;
+  return sign | (rounded >>> 13);
+}

@@ -1,0 +1,68 @@
+/**
+ * Every failure quantscope reports is a QuantscopeError with a machine-readable `kind`,
+ * so callers can branch without parsing messages.
+ */
+export type ErrorKind =
+  | 'gguf'              // malformed or unreadable GGUF file
+  | 'unsupported_type'  // a tensor type the engine has no kernel for
+  | 'unsupported_model' // architecture / hyper-parameters the engine does not handle
+  | 'context_overflow'  // more tokens than the session's context
+  | 'invalid_argument'  // a bad option value from the caller
+  | 'aborted'           // generation stopped by an AbortSignal
+  | 'wasm';             // the WASM engine trapped or ran out of memory
+
+export class QuantscopeError extends Error {
+  readonly kind: ErrorKind;
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.name = 'QuantscopeError';
+  }
+}
+
+/** A GGUF file that cannot be read: says which file, at which byte, and what is wrong. */
+export class GgufError extends QuantscopeError {
+  readonly file: string;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(file: string, offset: number, reason: string, options?: { cause?: unknown }) {
+    super('gguf', `${file}: at byte ${offset}: ${reason}`, options);
+    this.name = 'GgufError';
+    this.file = file;
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+/** A tensor whose ggml type is known to GGUF but has no kernel here. */
+export class UnsupportedTensorTypeError extends QuantscopeError {
+  readonly tensor: string;
+  readonly typeName: string;
+  constructor(tensor: string, typeName: string, typeId: number, supported: readonly string[]) {
+    super(
+      'unsupported_type',
+      `tensor '${tensor}' has type ${typeName} (ggml type id ${typeId}), which quantscope cannot run yet; supported: ${supported.join(', ')}`,
+    );
+    this.name = 'UnsupportedTensorTypeError';
+    this.tensor = tensor;
+    this.typeName = typeName;
+  }
+}
+
+export class ContextOverflowError extends QuantscopeError {
+  readonly needed: number;
+  readonly contextSize: number;
+  constructor(needed: number, contextSize: number, what = 'the tokens') {
+    super('context_overflow', `${what} need ${needed} positions but the session's context holds ${contextSize}`);
+    this.name = 'ContextOverflowError';
+    this.needed = needed;
+    this.contextSize = contextSize;
+  }
+}
+
+export class AbortError extends QuantscopeError {
+  constructor(message = 'generation aborted') {
+    super('aborted', message);
+    this.name = 'AbortError';
+  }
+}

@@ -1,0 +1,126 @@
+import type { Engine } from '../wasm/instance.js';
+import { activationRowBytes, type ActivationFormat } from '../quant/formats.js';
+import type { LlamaConfig } from './config.js';
+import type { LlamaWeights, QTensor } from './weights.js';
+import type { KvCache } from './kv-cache.js';
+import type { RunState } from './run-state.js';
+import type { TapFn, TapName } from './taps.js';
+
+export interface ForwardModel {
+  readonly cfg: LlamaConfig;
+  readonly weights: LlamaWeights;
+  readonly engine: Engine;
+}
+
+/** Which positions of the batch get logits in `state.logits`. */
+export type LogitsMode = 'last' | 'all' | 'none';
+
+/**
+ * One llama forward pass over `tokens` at positions pos0 … pos0+nTok-1 (nTok ≤ state.batch),
+ * appending their keys and values to the cache. Logits land in state.logits, row-major
+ * [nOut][nVocab] where nOut is 1 for 'last' and nTok for 'all'.
+ */
+export function forward(
+  m: ForwardModel, s: RunState, kv: KvCache, tokens: ArrayLike<number>, pos0: number,
+  logitsMode: LogitsMode, tap?: TapFn,
+): void {
+  const { cfg, weights: w, engine } = m;
+  const k = engine.kernels;
+  const arena = engine.arena;
+  const nTok = tokens.length;
+  const { nEmbd, nHead, nHeadKv, headDim, nFf } = cfg;
+  const qDim = nHead * headDim;
+  const kvDim = nHeadKv * headDim;
+  const F = 4; // bytes per f32
+
+  const emit = tap
+    ? (name: TapName, layer: number, ptr: number, width: number, rows = nTok, first = pos0) =>
+        tap(name, layer, arena.f32(ptr, rows * width), rows, width, first)
+    : undefined;
+
+  /**
+   * out_i = W_i · src for weights sharing one input: src is converted once per activation format
+   * (Q8_0 blocks, f16-rounded rows) into s.act, then each weight's mul_mat runs over it.
+   */
+  const project = (src: number, rows: number, ...targets: Array<[wt: QTensor, out: number, outRowFloats: number]>) => {
+    let converted: ActivationFormat | undefined;
+    for (const [wt, out, outRowFloats] of targets) {
+      let x = src;
+      let xRowBytes = wt.cols * F;
+      if (wt.activation !== 'f32') {
+        xRowBytes = activationRowBytes(wt.activation, wt.cols);
+        if (converted !== wt.activation) {
+          for (let t = 0; t < rows; t++) {
+            k.quantize_activation(wt.type, src + t * wt.cols * F, s.act + t * xRowBytes, wt.cols);
+          }
+          converted = wt.activation;
+        }
+        x = s.act;
+      }
+      k.mul_mat(wt.type, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, 0, wt.rows, wt.cols, rows);
+    }
+  };
+  const rmsNormRows = (src: number, weight: QTensor, dst: number, rows = nTok) => {
+    for (let t = 0; t < rows; t++) k.rms_norm(src + t * nEmbd * F, weight.ptr, dst + t * nEmbd * F, nEmbd, cfg.rmsEps);
+  };
+
+  // token embeddings → x [nTok][nEmbd]
+  for (let t = 0; t < nTok; t++) {
+    const id = tokens[t];
+    k.dequantize_row(w.tokenEmbd.type, w.tokenEmbd.ptr + id * w.tokenEmbd.rowBytes, s.x + t * nEmbd * F, nEmbd);
+  }
+
+  const scale = 1 / Math.sqrt(headDim);
+  for (let l = 0; l < cfg.nLayer; l++) {
+    const L = w.layers[l];
+
+    // attention block
+    rmsNormRows(s.x, L.attnNorm, s.xb);                                   // xb = attn_norm(x)   [nTok][nEmbd]
+    emit?.('attn_norm', l, s.xb, nEmbd);
+    project(s.xb, nTok,
+      [L.wq, s.q, qDim],                                                   // q                   [nTok][qDim]
+      [L.wk, kv.kRow(l, pos0), kvDim],                                     // k → cache rows      [nTok][kvDim]
+      [L.wv, s.v, kvDim]);                                                 // v                   [nTok][kvDim]
+    k.store_transposed(s.v, nTok, kvDim, kv.v[l], kv.vStride, pos0);       // vᵀ → cache columns  [kvDim][pos]
+    for (let t = 0; t < nTok; t++) {
+      k.rope_cache(s.rope, pos0 + t, cfg.nRot, cfg.ropeFreqBase, cfg.ropeFreqScale);
+      k.rope_norm(s.q + t * qDim * F, nHead, headDim, cfg.nRot, s.rope);
+      k.rope_norm(kv.kRow(l, pos0 + t), nHeadKv, headDim, cfg.nRot, s.rope);
+    }
+    emit?.('Qcur', l, s.q, qDim);
+    emit?.('Kcur', l, kv.kRow(l, pos0), kvDim);
+    emit?.('Vcur', l, s.v, kvDim);
+    for (let t = 0; t < nTok; t++) {                                      // att = softmax(qKᵀ/√d)V per head
+      k.attention(s.q + t * qDim * F, kv.k[l], kv.v[l], s.att + t * qDim * F, s.scores,
+        nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale);
+    }
+    project(s.att, nTok, [L.wo, s.xb2, nEmbd]);                             // xb2 = wo·att        [nTok][nEmbd]
+    emit?.('kqv_out', l, s.xb2, nEmbd);
+    k.add(s.x, s.xb2, s.x, nTok * nEmbd);                                  // x += attention
+    emit?.('ffn_inp', l, s.x, nEmbd);
+
+    // feed-forward block (SwiGLU)
+    rmsNormRows(s.x, L.ffnNorm, s.xb);                                    // xb = ffn_norm(x)
+    emit?.('ffn_norm', l, s.xb, nEmbd);
+    project(s.xb, nTok,
+      [L.wGate, s.hb, nFf],                                                // hb = gate·xb        [nTok][nFf]
+      [L.wUp, s.hb2, nFf]);                                                // hb2 = up·xb         [nTok][nFf]
+    emit?.('ffn_gate', l, s.hb, nFf);
+    emit?.('ffn_up', l, s.hb2, nFf);
+    k.silu_mul(s.hb, s.hb2, s.hb, nFf, nTok);                             // hb = silu(hb)·hb2
+    emit?.('ffn_gate_par', l, s.hb, nFf);
+    project(s.hb, nTok, [L.wDown, s.xb2, nEmbd]);                           // xb2 = down·hb       [nTok][nEmbd]
+    emit?.('ffn_out', l, s.xb2, nEmbd);
+    k.add(s.x, s.xb2, s.x, nTok * nEmbd);                                  // x += ffn
+    emit?.('l_out', l, s.x, nEmbd);
+  }
+
+  if (logitsMode === 'none') return;
+  // final norm and LM head, for the last position only (as llama.cpp's inp_out_ids) or all
+  const first = logitsMode === 'last' ? nTok - 1 : 0;
+  const nOut = nTok - first;
+  rmsNormRows(s.x + first * nEmbd * F, w.outputNorm, s.xb, nOut);         // xb = output_norm(x) [nOut][nEmbd]
+  emit?.('result_norm', -1, s.xb, nEmbd, nOut, pos0 + first);
+  project(s.xb, nOut, [w.output, s.logits, cfg.nVocab]);                   // logits              [nOut][nVocab]
+  emit?.('result_output', -1, s.logits, cfg.nVocab, nOut, pos0 + first);
+}

@@ -1,0 +1,28 @@
+import { readGguf } from '../gguf/reader.js';
+import type { GgufFile } from '../gguf/types.js';
+import { createEngine, type Engine } from '../wasm/instance.js';
+import { readConfig, type LlamaConfig } from './config.js';
+import { loadWeights, type LlamaWeights, type LoadProgress } from './weights.js';
+
+export interface LoadedModel {
+  readonly file: GgufFile;
+  readonly cfg: LlamaConfig;
+  readonly weights: LlamaWeights;
+  readonly engine: Engine;
+}
+
+export interface LoadModelOptions {
+  /** called as tensor data is read, for progress bars */
+  onProgress?: (p: LoadProgress) => void;
+  /** run the scalar `_generic` kernels instead of the SIMD ones (for checking) */
+  generic?: boolean;
+}
+
+/** Parse the header, check the model, and copy its tensors into a fresh kernel instance. */
+export async function loadLlama(path: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const file = await readGguf(path);
+  const cfg = readConfig(file);
+  const engine = createEngine({ generic: opts.generic });
+  const weights = await loadWeights(file, cfg, engine.arena, opts.onProgress);
+  return { file, cfg, weights, engine };
+}

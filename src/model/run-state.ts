@@ -1,0 +1,46 @@
+import type { Arena } from '../wasm/arena.js';
+import { activationRowBytes } from '../quant/formats.js';
+import type { LlamaConfig } from './config.js';
+
+/**
+ * Scratch buffers for one batch of up to `batch` positions (llama2.c's RunState).
+ * Every buffer is row-major [batch][width], f32 unless noted.
+ */
+export class RunState {
+  readonly x: number;       // residual stream          [batch][nEmbd]
+  readonly xb: number;      // normed input             [batch][nEmbd]
+  readonly xb2: number;     // projection output        [batch][nEmbd]
+  readonly q: number;       // queries                  [batch][nHead·headDim]
+  readonly v: number;       // new values               [batch][nHeadKv·headDim]
+  readonly att: number;     // attention output         [batch][nHead·headDim]
+  readonly hb: number;      // ffn gate / SwiGLU        [batch][nFf]
+  readonly hb2: number;     // ffn up                   [batch][nFf]
+  readonly act: number;     // an activation converted to a weight's format; f32 is the widest  [batch][max(nEmbd, nFf, qDim)]
+  readonly scores: number;  // attention scores         [contextSize]
+  readonly rope: number;    // cos/sin table            [nRot]
+  readonly logits: number;  // logits                   [batch][nVocab]
+  private readonly ptrs: number[];
+
+  constructor(private readonly arena: Arena, cfg: LlamaConfig, readonly batch: number, contextSize: number) {
+    const f = (n: number, what: string) => arena.alloc(n * 4, what);
+    const qDim = cfg.nHead * cfg.headDim;
+    const widest = Math.max(cfg.nEmbd, cfg.nFf, qDim);
+    this.x = f(batch * cfg.nEmbd, 'residual');
+    this.xb = f(batch * cfg.nEmbd, 'norm buffer');
+    this.xb2 = f(batch * cfg.nEmbd, 'projection buffer');
+    this.q = f(batch * qDim, 'query buffer');
+    this.v = f(batch * cfg.nHeadKv * cfg.headDim, 'value buffer');
+    this.att = f(batch * qDim, 'attention buffer');
+    this.hb = f(batch * cfg.nFf, 'ffn gate buffer');
+    this.hb2 = f(batch * cfg.nFf, 'ffn up buffer');
+    this.act = arena.alloc(batch * activationRowBytes('f32', widest), 'activation buffer');
+    this.scores = f(Math.ceil(contextSize / 16) * 16, 'attention scores');
+    this.rope = f(cfg.nRot, 'rope table');
+    this.logits = f(batch * cfg.nVocab, 'logits');
+    this.ptrs = [this.x, this.xb, this.xb2, this.q, this.v, this.att, this.hb, this.hb2, this.act, this.scores, this.rope, this.logits];
+  }
+
+  dispose(): void {
+    for (const p of this.ptrs) this.arena.release(p);
+  }
+}
