@@ -2,8 +2,9 @@
 // which the TypeScript side manages (src/wasm/arena.ts); the module itself never allocates.
 export { fp16_to_fp32, fp32_to_fp16 } from './util/fp16';
 export { ggml_expf } from './util/expf';
-export { vec_dot_f32, vec_dot_f32_generic, dequantize_row_f32 } from './quant/f32';
-export { vec_dot_f16, vec_dot_f16_generic, dequantize_row_f16, round_row_f16 } from './quant/f16';
+export { vec_dot_f32, vec_dot_f32_generic, vec_dot_f16, vec_dot_f16_generic } from './quant/float_dot';
+export { dequantize_row_f32 } from './quant/f32';
+export { dequantize_row_f16, round_row_f16 } from './quant/f16';
 export {
   quantize_row_q8_0, quantize_row_q8_0_generic, dequantize_row_q8_0,
   vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic,

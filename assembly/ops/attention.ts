@@ -11,7 +11,7 @@
 // soft_max_ext (see softmax_inplace),
 // then kqv = Vᵀ·p as a dot product over positions. The probabilities past nKv are zero up to the
 // next multiple of 16, so that dot runs over whole 16-lane steps exactly as ggml's padded n_kv does.
-import { vec_dot_f32, vec_dot_f32_generic } from '../quant/f32';
+import { vec_dot_f32, vec_dot_f32_generic } from '../quant/float_dot';
 import { ggml_expf, reduce_add_16 } from '../util/expf';
 
 /**

@@ -2,8 +2,7 @@
 // The weight row is the outer loop so each row, once pulled from memory, serves every token of a
 // batch. `x` holds the activations already converted to the weight type's activation format
 // (see formats in src/quant/formats.ts): F32 and F16-rounded f32 rows, or Q8_0 blocks.
-import { vec_dot_f32, vec_dot_f32_generic } from '../quant/f32';
-import { vec_dot_f16, vec_dot_f16_generic } from '../quant/f16';
+import { vec_dot_f32, vec_dot_f32_generic, vec_dot_f16, vec_dot_f16_generic } from '../quant/float_dot';
 import { vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic } from '../quant/q8_0';
 import { GGML_F32, GGML_F16, GGML_Q8_0 } from '../layout';
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { QuantscopeError } from '../errors.js';
+import { DEFAULT_MODEL_FILE } from '../paths.js';
+import { runCommand } from './run.js';
+import { inspectCommand } from './inspect.js';
+import { collect, floatArg, intArg } from './options.js';
+
+const program = new Command()
+  .name('quantscope')
+  .description('GGUF LLM inference in WebAssembly SIMD, with a look inside the model run')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('generate a continuation of a prompt (the prompt and continuation go to stdout)')
+  .argument('[prompt]', 'text to continue')
+  .option('-m, --model <file>', `GGUF model (default: the embedded models/${DEFAULT_MODEL_FILE})`)
+  .option('-n, --n-predict <n>', 'maximum new tokens', intArg('--n-predict'), 128)
+  .option('--temp <t>', 'temperature; 0 is greedy', floatArg('--temp', 0), 0.8)
+  .option('--top-k <k>', 'top-k filter; 0 is off', intArg('--top-k'), 40)
+  .option('--top-p <p>', 'top-p (nucleus) filter; 1 is off', floatArg('--top-p', 0, 1), 0.95)
+  .option('--min-p <p>', 'min-p filter; 0 is off', floatArg('--min-p', 0, 1), 0.05)
+  .option('--repeat-penalty <r>', 'repetition penalty; 1 is off', floatArg('--repeat-penalty', 0), 1)
+  .option('--seed <s>', 'random seed (a seed reproduces a run exactly)', intArg('--seed', -(2 ** 53)))
+  .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg('--ctx', 1))
+  .option('--stop <text>', 'stop when this text appears (repeatable)', collect, [])
+  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .action(runCommand);
+
+program
+  .command('inspect')
+  .description('describe a GGUF file: architecture, hyper-parameters, tokenizer, tensors')
+  .argument('<file>', 'GGUF file')
+  .option('--json', 'print the report as JSON')
+  .action(inspectCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof QuantscopeError) {
+    process.stderr.write(`quantscope: ${e.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw e;
+  }
+}

@@ -1,0 +1,64 @@
+import { loadModel } from '../model.js';
+import { defaultModelPath } from '../paths.js';
+import { QuantscopeError } from '../errors.js';
+import { loadProgress } from './progress.js';
+
+export interface RunOptions {
+  model?: string;
+  nPredict: number;
+  temp: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  seed?: number;
+  ctx?: number;
+  stop: string[];
+  generic?: boolean;
+}
+
+/** `quantscope run`: the prompt and its continuation to stdout; loading and timings to stderr. */
+export async function runCommand(prompt: string | undefined, o: RunOptions): Promise<void> {
+  const path = o.model ?? defaultModelPath();
+  const progress = loadProgress(path);
+  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic });
+  progress.done(model.weightBytes);
+  const session = model.createSession({ contextSize: o.ctx });
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  const out = process.stdout;
+  const text = prompt ?? '';
+  out.write(text);
+  try {
+    const it = session.generate(text, {
+      maxTokens: o.nPredict, temperature: o.temp, topK: o.topK, topP: o.topP, minP: o.minP,
+      repeatPenalty: o.repeatPenalty, seed: o.seed, stop: o.stop, signal: abort.signal,
+    });
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        out.write(r.value.tail + '\n');
+        const v = r.value;
+        const rate = (n: number, ms: number) => (ms > 0 ? ((n * 1000) / ms).toFixed(1) : '-');
+        process.stderr.write(
+          `prompt: ${v.promptTokens} tokens in ${v.promptMs.toFixed(1)} ms (${rate(v.promptTokens, v.promptMs)} tok/s); ` +
+          `generated: ${v.tokens.length} tokens in ${v.generateMs.toFixed(1)} ms (${rate(v.tokens.length, v.generateMs)} tok/s); ` +
+          `stop: ${v.stopReason}\n`);
+        break;
+      }
+      out.write(r.value.text);
+    }
+  } catch (e) {
+    if (e instanceof QuantscopeError && e.kind === 'aborted') {
+      out.write('\n');
+      process.stderr.write('interrupted\n');
+      return;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    model.dispose();
+  }
+}

@@ -1,0 +1,17 @@
+// Public API of quantscope.
+export { loadModel, Model, type LoadModelOptions, type TokenizeOptions, type DetokenizeOptions } from './model.js';
+export {
+  Session, type SessionOptions, type EvaluateOptions, type GenerateOptions, type GeneratedToken,
+  type GenerationResult, type StopReason,
+} from './session.js';
+export type { SamplingOptions } from './sampling/index.js';
+export type { LlamaConfig } from './model/config.js';
+export type { LoadProgress } from './model/weights.js';
+export { LAYER_TAPS, OUTPUT_TAPS, type TapName, type TapFn } from './model/taps.js';
+export { readGguf, parseGguf } from './gguf/reader.js';
+export { inspectGguf, formatInspect, type InspectReport } from './gguf/inspect.js';
+export type { GgufFile, GgufTensorInfo, GgufValue } from './gguf/types.js';
+export {
+  QuantscopeError, GgufError, UnsupportedTensorTypeError, ContextOverflowError, AbortError, type ErrorKind,
+} from './errors.js';
+export { defaultModelPath } from './paths.js';
