@@ -38,10 +38,10 @@ export class GgufError extends QuantscopeError {
 export class UnsupportedTensorTypeError extends QuantscopeError {
   readonly tensor: string;
   readonly typeName: string;
-  constructor(tensor: string, typeName: string, typeId: number, supported: readonly string[]) {
+  constructor(file: string, tensor: string, typeName: string, typeId: number, supported: readonly string[]) {
     super(
       'unsupported_type',
-      `tensor '${tensor}' has type ${typeName} (ggml type id ${typeId}), which quantscope cannot run yet; supported: ${supported.join(', ')}`,
+      `${file}: tensor '${tensor}' has type ${typeName} (ggml type id ${typeId}), which quantscope cannot run yet; supported: ${supported.join(', ')}`,
     );
     this.name = 'UnsupportedTensorTypeError';
     this.tensor = tensor;
@@ -52,7 +52,9 @@ export class UnsupportedTensorTypeError extends QuantscopeError {
 export class ContextOverflowError extends QuantscopeError {
   readonly needed: number;
   readonly contextSize: number;
-  constructor(needed: number, contextSize: number, what = 'the tokens') {
+  /** @param inUse positions already taken by earlier tokens of the session */
+  constructor(needed: number, contextSize: number, inUse = 0) {
+    const what = inUse > 0 ? `${needed - inUse} new tokens after the ${inUse} in context` : `${needed} tokens`;
     super('context_overflow', `${what} need ${needed} positions but the session's context holds ${contextSize}`);
     this.name = 'ContextOverflowError';
     this.needed = needed;

@@ -126,8 +126,7 @@ export class Session {
       throw new QuantscopeError('invalid_argument', 'nothing to evaluate: no tokens given and the session is empty');
     }
     if (this.history.length + ids.length > this.contextSize) {
-      throw new ContextOverflowError(this.history.length + ids.length, this.contextSize,
-        this.history.length ? `the ${this.history.length} tokens in context and ${ids.length} new ones` : `the ${ids.length} tokens`);
+      throw new ContextOverflowError(this.history.length + ids.length, this.contextSize, this.history.length);
     }
     const all = opts.logits === 'all';
     const out = all ? new Float32Array(tokens.length * nVocab) : new Float32Array(nVocab);

@@ -9,21 +9,21 @@ import { collect, floatArg, intArg } from './options.js';
 const program = new Command()
   .name('quantscope')
   .description('GGUF LLM inference in WebAssembly SIMD, with a look inside the model run')
-  .showHelpAfterError();
+  .showHelpAfterError('(add --help for usage)');
 
 program
   .command('run')
   .description('generate a continuation of a prompt (the prompt and continuation go to stdout)')
   .argument('[prompt]', 'text to continue')
   .option('-m, --model <file>', `GGUF model (default: the embedded models/${DEFAULT_MODEL_FILE})`)
-  .option('-n, --n-predict <n>', 'maximum new tokens', intArg('--n-predict'), 128)
-  .option('--temp <t>', 'temperature; 0 is greedy', floatArg('--temp', 0), 0.8)
-  .option('--top-k <k>', 'top-k filter; 0 is off', intArg('--top-k'), 40)
-  .option('--top-p <p>', 'top-p (nucleus) filter; 1 is off', floatArg('--top-p', 0, 1), 0.95)
-  .option('--min-p <p>', 'min-p filter; 0 is off', floatArg('--min-p', 0, 1), 0.05)
-  .option('--repeat-penalty <r>', 'repetition penalty; 1 is off', floatArg('--repeat-penalty', 0), 1)
-  .option('--seed <s>', 'random seed (a seed reproduces a run exactly)', intArg('--seed', -(2 ** 53)))
-  .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg('--ctx', 1))
+  .option('-n, --n-predict <n>', 'maximum new tokens', intArg(), 128)
+  .option('--temp <t>', 'temperature; 0 is greedy', floatArg(0), 0.8)
+  .option('--top-k <k>', 'top-k filter; 0 is off', intArg(), 40)
+  .option('--top-p <p>', 'top-p (nucleus) filter; 1 is off', floatArg(0, 1), 0.95)
+  .option('--min-p <p>', 'min-p filter; 0 is off', floatArg(0, 1), 0.05)
+  .option('--repeat-penalty <r>', 'repetition penalty; 1 is off', floatArg(0), 1)
+  .option('--seed <s>', 'random seed (a seed reproduces a run exactly)', intArg(Number.MIN_SAFE_INTEGER))
+  .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
   .option('--stop <text>', 'stop when this text appears (repeatable)', collect, [])
   .option('--generic', 'use the scalar _generic kernels instead of SIMD')
   .action(runCommand);

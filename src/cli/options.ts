@@ -1,21 +1,30 @@
 import { InvalidArgumentError } from 'commander';
 
 /** commander argument parsers that reject what Number() would silently accept */
-export function intArg(name: string, min = 0) {
+/** "≥ 0", "in [0, 1]", or "" for an unbounded range */
+function range(min: number, max: number): string {
+  if (Number.isFinite(min) && Number.isFinite(max)) return ` in [${min}, ${max}]`;
+  if (Number.isFinite(min)) return ` ≥ ${min}`;
+  if (Number.isFinite(max)) return ` ≤ ${max}`;
+  return '';
+}
+
+export function intArg(min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^[-+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`);
+    if (!/^[-+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      const bounds = min === Number.MIN_SAFE_INTEGER && max === Number.MAX_SAFE_INTEGER ? ' (a safe integer)' : range(min, max === Number.MAX_SAFE_INTEGER ? Infinity : max);
+      throw new InvalidArgumentError(`expected an integer${bounds}`);
     }
     return n;
   };
 }
 
-export function floatArg(name: string, min = -Infinity, max = Infinity) {
+export function floatArg(min = -Infinity, max = Infinity) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got '${value}'`);
+      throw new InvalidArgumentError(`expected a number${range(min, max)}`);
     }
     return n;
   };

@@ -2,6 +2,16 @@ import { loadModel } from '../model.js';
 import { defaultModelPath } from '../paths.js';
 import { QuantscopeError } from '../errors.js';
 import { loadProgress } from './progress.js';
+import type { GenerationResult } from '../session.js';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function timings(v: GenerationResult): string {
+  const rate = (n: number, ms: number) => (n > 0 && ms > 0 ? ` (${((n * 1000) / ms).toFixed(1)} tok/s)` : '');
+  return `prompt: ${plural(v.promptTokens, 'token')} in ${v.promptMs.toFixed(1)} ms${rate(v.promptTokens, v.promptMs)}; ` +
+    `generated: ${plural(v.tokens.length, 'token')} in ${v.generateMs.toFixed(1)} ms${rate(v.tokens.length, v.generateMs)}; ` +
+    `stop: ${v.stopReason}`;
+}
 
 export interface RunOptions {
   model?: string;
@@ -30,7 +40,12 @@ export async function runCommand(prompt: string | undefined, o: RunOptions): Pro
   process.once('SIGINT', onSigint);
   const out = process.stdout;
   const text = prompt ?? '';
-  out.write(text);
+  let promptShown = false;
+  // the prompt is echoed once it has been evaluated, so a prompt that does not fit prints nothing
+  const showPrompt = () => {
+    if (!promptShown) out.write(text);
+    promptShown = true;
+  };
   try {
     const it = session.generate(text, {
       maxTokens: o.nPredict, temperature: o.temp, topK: o.topK, topP: o.topP, minP: o.minP,
@@ -38,21 +53,17 @@ export async function runCommand(prompt: string | undefined, o: RunOptions): Pro
     });
     for (;;) {
       const r = await it.next();
+      showPrompt();
       if (r.done) {
         out.write(r.value.tail + '\n');
-        const v = r.value;
-        const rate = (n: number, ms: number) => (ms > 0 ? ((n * 1000) / ms).toFixed(1) : '-');
-        process.stderr.write(
-          `prompt: ${v.promptTokens} tokens in ${v.promptMs.toFixed(1)} ms (${rate(v.promptTokens, v.promptMs)} tok/s); ` +
-          `generated: ${v.tokens.length} tokens in ${v.generateMs.toFixed(1)} ms (${rate(v.tokens.length, v.generateMs)} tok/s); ` +
-          `stop: ${v.stopReason}\n`);
+        process.stderr.write(timings(r.value) + '\n');
         break;
       }
       out.write(r.value.text);
     }
   } catch (e) {
     if (e instanceof QuantscopeError && e.kind === 'aborted') {
-      out.write('\n');
+      if (promptShown) out.write('\n');
       process.stderr.write('interrupted\n');
       return;
     }

@@ -72,10 +72,10 @@ export async function loadWeights(
         `${file.path}: tensor '${name}' has shape [${info.dims.join(', ')}], expected [${shape.join(', ')}]`);
     }
     if (shape.length === 1 && info.type !== 0) {
-      throw new UnsupportedTensorTypeError(name, ggmlTypeName(info.type), info.type, ['F32 (for norm vectors)']);
+      throw new UnsupportedTensorTypeError(file.path, name, ggmlTypeName(info.type), info.type, ['F32 (for norm vectors)']);
     }
     if (!runnableFormat(info.type)) {
-      throw new UnsupportedTensorTypeError(name, ggmlTypeName(info.type), info.type, supportedTypeNames());
+      throw new UnsupportedTensorTypeError(file.path, name, ggmlTypeName(info.type), info.type, supportedTypeNames());
     }
     plan.push({ info, shape });
     return info;
@@ -118,7 +118,7 @@ export async function loadWeights(
       const rows = shape.length > 1 ? shape[1] : 1;
       tensors.set(info.name, {
         name: info.name, type: info.type, rows, cols, rowBytes: info.nBytes / rows,
-        activation: runnableFormat(info.type)!.activation(cols), ptr,
+        activation: runnableFormat(info.type)!.activation, ptr,
       });
     }
   } finally {
