@@ -30,9 +30,7 @@ export function quantize_row_q8_0_generic(x: usize, y: usize, k: i32): void {
     let amax: f32 = 0;
     for (let j = 0; j < QK8_0; j++) amax = max(amax, abs(load<f32>(xb + (<usize>j << 2))));
     const id = q8_0_scale(amax, yb);
-    for (let j = 0; j < QK8_0; j++) {
-      store<i8>(yb + 2 + j, <i8><i32>nearest(load<f32>(xb + (<usize>j << 2)) * id));
-    }
+    for (let j = 0; j < QK8_0; j++) store<i8>(yb + 2 + j, saturate_i8(nearest(load<f32>(xb + (<usize>j << 2)) * id)));
   }
 }
 
@@ -50,6 +48,15 @@ export function quantize_row_q8_0(x: usize, y: usize, k: i32): void {
     v128.store(yb + 2, quantize_16(v0, v1, v2, v3, id));
     v128.store(yb + 18, quantize_16(v4, v5, v6, v7, id));
   }
+}
+
+/**
+ * A rounded quant into int8 as the SIMD path's trunc_sat + narrow does it: NaN → 0, out of range
+ * saturates. Only reachable when 127/amax overflows (amax < 4e-37), where the block scale is 0 anyway.
+ */
+@inline function saturate_i8(v: f32): i8 {
+  if (v != v) return 0;
+  return <i8><i32>min(max(v, <f32>-128), <f32>127);
 }
 
 /** round-half-even(v · id) for 16 floats, saturated into 16 int8 lanes. */
