@@ -19,17 +19,19 @@ export function rope_cache(cache: usize, pos: i32, nDims: i32, freqBase: f32, fr
   }
 }
 
+/** rotate the pair at p by table entry i */
+@inline function rotate_pair(p: usize, cache: usize, i: i32): void {
+  const c = load<f32>(cache + (<usize>i << 2));
+  const s = load<f32>(cache + (<usize>(i + 1) << 2));
+  const x0 = load<f32>(p), x1 = load<f32>(p, 4);
+  store<f32>(p, x0 * c - x1 * s);
+  store<f32>(p, x0 * s + x1 * c, 4);
+}
+
 export function rope_norm_generic(x: usize, nHeads: i32, headDim: i32, nDims: i32, cache: usize): void {
   for (let h = 0; h < nHeads; h++) {
     const hp = x + (<usize>(h * headDim) << 2);
-    for (let i = 0; i < nDims; i += 2) {
-      const c = load<f32>(cache + (<usize>i << 2));
-      const s = load<f32>(cache + (<usize>(i + 1) << 2));
-      const p = hp + (<usize>i << 2);
-      const x0 = load<f32>(p), x1 = load<f32>(p, 4);
-      store<f32>(p, x0 * c - x1 * s);
-      store<f32>(p, x0 * s + x1 * c, 4);
-    }
+    for (let i = 0; i < nDims; i += 2) rotate_pair(hp + (<usize>i << 2), cache, i);
   }
 }
 
@@ -51,13 +53,6 @@ export function rope_norm(x: usize, nHeads: i32, headDim: i32, nDims: i32, cache
       const swapped = i32x4.shuffle(v, v, 1, 0, 3, 2);
       v128.store(p, f32x4.add(f32x4.mul(v, cos), f32x4.mul(swapped, sin)));
     }
-    for (; i < nDims; i += 2) {
-      const c = load<f32>(cache + (<usize>i << 2));
-      const s = load<f32>(cache + (<usize>(i + 1) << 2));
-      const p = hp + (<usize>i << 2);
-      const x0 = load<f32>(p), x1 = load<f32>(p, 4);
-      store<f32>(p, x0 * c - x1 * s);
-      store<f32>(p, x0 * s + x1 * c, 4);
-    }
+    for (; i < nDims; i += 2) rotate_pair(hp + (<usize>i << 2), cache, i);
   }
 }

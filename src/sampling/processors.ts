@@ -291,22 +291,24 @@ export function applyTemperature(c: Candidates, t: number): void {
 }
 
 /**
- * Softmax over the live candidates into `c.probs[0, size)`: max-subtracted, summed in
- * double precision. All −Infinity → uniform; any +Infinity → uniform over those.
+ * Softmax of logits[0, n) into out[0, n): max-subtracted, summed in double precision.
+ * All −Infinity → uniform; any +Infinity → uniform over those.
  */
-export function softmaxCandidates(c: Candidates): void {
-  const n = c.size;
-  const lg = c.logits;
-  const pr = c.probs;
+export function softmaxInto(logits: ArrayLike<number>, out: Float32Array, n = logits.length): void {
   let max = -Infinity;
-  for (let i = 0; i < n; i++) if (lg[i]! > max) max = lg[i]!;
+  for (let i = 0; i < n; i++) if (logits[i]! > max) max = logits[i]!;
   if (!Number.isFinite(max)) {
     let count = 0;
-    for (let i = 0; i < n; i++) if (lg[i] === max) count++;
-    for (let i = 0; i < n; i++) pr[i] = lg[i] === max ? 1 / count : 0;
+    for (let i = 0; i < n; i++) if (logits[i] === max) count++;
+    for (let i = 0; i < n; i++) out[i] = logits[i] === max ? 1 / count : 0;
     return;
   }
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(lg[i]! - max);
-  for (let i = 0; i < n; i++) pr[i] = Math.exp(lg[i]! - max) / sum;
+  for (let i = 0; i < n; i++) sum += Math.exp(logits[i]! - max);
+  for (let i = 0; i < n; i++) out[i] = Math.exp(logits[i]! - max) / sum;
+}
+
+/** Softmax over the live candidates into `c.probs[0, size)` (see {@link softmaxInto}). */
+export function softmaxCandidates(c: Candidates): void {
+  softmaxInto(c.logits, c.probs, c.size);
 }

@@ -7,6 +7,7 @@ import {
   fillCandidates,
   minP,
   softmaxCandidates,
+  softmaxInto,
   topK,
   topP,
   type Candidates,
@@ -32,19 +33,8 @@ export function argmax(logits: ArrayLike<number>): number {
  * in double precision. All −Infinity → uniform; any +Infinity → uniform over those.
  */
 export function softmax(logits: ArrayLike<number>): Float32Array {
-  const n = logits.length;
-  const out = new Float32Array(n);
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (logits[i]! > max) max = logits[i]!;
-  if (!Number.isFinite(max)) {
-    let count = 0;
-    for (let i = 0; i < n; i++) if (logits[i] === max) count++;
-    for (let i = 0; i < n; i++) out[i] = logits[i] === max ? 1 / count : 0;
-    return out;
-  }
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(logits[i]! - max);
-  for (let i = 0; i < n; i++) out[i] = Math.exp(logits[i]! - max) / sum;
+  const out = new Float32Array(logits.length);
+  softmaxInto(logits, out);
   return out;
 }
 
