@@ -9,6 +9,20 @@ export {
   quantize_row_q8_0, quantize_row_q8_0_generic, dequantize_row_q8_0,
   vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic,
 } from './quant/q8_0';
+export { quantize_row_q8_1, quantize_row_q8_1_generic } from './quant/q8_1';
+export { quantize_row_q8_K } from './quant/q8_k';
+export { dequantize_row_bf16, round_row_bf16, vec_dot_bf16, vec_dot_bf16_generic } from './quant/bf16';
+export { dequantize_row_q4_0, vec_dot_q4_0_q8_0, vec_dot_q4_0_q8_0_generic } from './quant/q4_0';
+export { dequantize_row_q4_1, vec_dot_q4_1_q8_1, vec_dot_q4_1_q8_1_generic } from './quant/q4_1';
+export { dequantize_row_q5_0, vec_dot_q5_0_q8_0, vec_dot_q5_0_q8_0_generic } from './quant/q5_0';
+export { dequantize_row_q5_1, vec_dot_q5_1_q8_1, vec_dot_q5_1_q8_1_generic } from './quant/q5_1';
+export { dequantize_row_q2_K, vec_dot_q2_K_q8_K, vec_dot_q2_K_q8_K_generic } from './quant/q2_k';
+export { dequantize_row_q3_K, vec_dot_q3_K_q8_K, vec_dot_q3_K_q8_K_generic } from './quant/q3_k';
+export { dequantize_row_q4_K, vec_dot_q4_K_q8_K, vec_dot_q4_K_q8_K_generic } from './quant/q4_k';
+export { dequantize_row_q5_K, vec_dot_q5_K_q8_K, vec_dot_q5_K_q8_K_generic } from './quant/q5_k';
+export { dequantize_row_q6_K, vec_dot_q6_K_q8_K, vec_dot_q6_K_q8_K_generic } from './quant/q6_k';
+export { dequantize_row_iq4_nl, vec_dot_iq4_nl_q8_0, vec_dot_iq4_nl_q8_0_generic } from './quant/iq4_nl';
+export { dequantize_row_iq4_xs, vec_dot_iq4_xs_q8_K, vec_dot_iq4_xs_q8_K_generic } from './quant/iq4_xs';
 export { type_supported, dequantize_row, quantize_activation, quantize_activation_generic } from './quant/convert';
 export { mul_mat, mul_mat_generic, vec_dot_row, vec_dot_row_generic } from './ops/matmul';
 export { rms_norm, rms_norm_generic } from './ops/norm';

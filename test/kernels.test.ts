@@ -13,6 +13,7 @@ import { createEngine } from '../src/wasm/instance.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { activationRowBytes, rowBytes, runnableFormat } from '../src/quant/formats.js';
+import { readJsonFixture } from './helpers/fixtures.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const F32 = 0;
@@ -1062,14 +1063,14 @@ describe('dequantization against llama.cpp (gguf-py reference values)', () => {
     model: string;
     tensors: Array<{ name: string; type: string; ne: number[]; rows: Record<string, number[]> }>;
   }
-  const FIXTURES = ['kjv-austen-4l-256d.F16.json', 'kjv-austen-4l-256d.Q8_0.json', 'tinystories-656k-q8_0.json'];
+  const FIXTURES = ['kjv-austen-4l-256d.F16.json.gz', 'kjv-austen-4l-256d.Q8_0.json.gz', 'tinystories-656k-q8_0.json.gz'];
 
   it('every type the kernels claim agrees with formats.ts (type_supported)', () => {
     for (const [id, t] of GGML_TYPES) expect(K.type_supported(id) === 1, t.name).toBe(runnableFormat(id) !== undefined);
   });
 
   it.each(FIXTURES)('%s: dequantize_row equals llama.cpp row values exactly', async (file) => {
-    const fx = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/dequant', file), 'utf8')) as DequantFixture;
+    const fx = readJsonFixture<DequantFixture>(join(ROOT, 'test/fixtures/dequant', file));
     const path = join(ROOT, 'test/fixtures/models', fx.model);
     const gguf = await readGguf(path);
     const fd = openSync(path, 'r');
@@ -1117,7 +1118,7 @@ describe('dequantization against llama.cpp (gguf-py reference values)', () => {
   it('the fixtures cover every weight format they could: F16 and Q8_0', () => {
     const types = new Set<string>();
     for (const file of FIXTURES) {
-      const fx = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/dequant', file), 'utf8')) as DequantFixture;
+      const fx = readJsonFixture<DequantFixture>(join(ROOT, 'test/fixtures/dequant', file));
       for (const t of fx.tensors) types.add(t.type);
     }
     expect([...types].sort()).toEqual(['F16', 'Q8_0']);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadModel, type Model } from '../src/index.js';
 import { ggmlTypeName } from '../src/quant/ggml-types.js';
 import { FORMATS } from '../src/quant/formats.js';
-import { modelPath, referenceCases, SHARED, type ReferenceCase } from './helpers/fixtures.js';
+import { fixtureStem, modelPath, referenceCases, SHARED, type ReferenceCase } from './helpers/fixtures.js';
 import { readGguf } from '../src/gguf/reader.js';
 
 const cases = referenceCases();
@@ -112,7 +112,7 @@ describe('reference coverage', () => {
       const gguf = await readGguf(file);
       const unsupported = gguf.tensors.filter((t) => !runnable.has(t.type)).map((t) => ggmlTypeName(t.type));
       if (unsupported.length) continue;
-      for (const c of readdirSync(join(dir, model))) expect(ours, `${model}/${c}`).toContain(`${model}/${c.replace(/\.json$/, '')}`);
+      for (const c of readdirSync(join(dir, model))) expect(ours, `${model}/${c}`).toContain(`${model}/${fixtureStem(c)}`);
     }
   });
 });

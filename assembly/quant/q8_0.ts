@@ -16,37 +16,50 @@ export const Q8_0_BYTES: i32 = 34;
   return p + <usize>ib * Q8_0_BYTES;
 }
 
-/** d and the multiplier for one block of 32 activations, as llama.cpp's x86 quantize_row_q8_0. */
-@inline function q8_0_scale(amax: f32, y: usize): f32 {
-  store<u16>(y, <u16>fp32_to_fp16(amax / 127));
+/** stores d = f16(amax/127) at dp and returns the multiplier 127/amax, as llama.cpp's x86 quantizer */
+@inline function q8_scale(amax: f32, dp: usize): f32 {
+  store<u16>(dp, <u16>fp32_to_fp16(amax / 127));
   return amax != 0 ? <f32>127 / amax : 0;
+}
+
+/**
+ * One block of 32 activations → f16 d at `dp` and 32 int8 quants at `qp` (llama.cpp's x86
+ * quantizer); returns the f32 d before rounding (Q8_1 needs it for its sum).
+ */
+export function quantize_block_q8_generic(xb: usize, dp: usize, qp: usize): f32 {
+  let amax: f32 = 0;
+  for (let j = 0; j < QK8_0; j++) amax = max(amax, abs(load<f32>(xb + (<usize>j << 2))));
+  const id = q8_scale(amax, dp);
+  for (let j = 0; j < QK8_0; j++) store<i8>(qp + j, saturate_i8(nearest(load<f32>(xb + (<usize>j << 2)) * id)));
+  return amax / 127;
 }
 
 export function quantize_row_q8_0_generic(x: usize, y: usize, k: i32): void {
   const nb = k / QK8_0;
   for (let ib = 0; ib < nb; ib++) {
-    const xb = x + (<usize>(ib * QK8_0) << 2);
     const yb = block(y, ib);
-    let amax: f32 = 0;
-    for (let j = 0; j < QK8_0; j++) amax = max(amax, abs(load<f32>(xb + (<usize>j << 2))));
-    const id = q8_0_scale(amax, yb);
-    for (let j = 0; j < QK8_0; j++) store<i8>(yb + 2 + j, saturate_i8(nearest(load<f32>(xb + (<usize>j << 2)) * id)));
+    quantize_block_q8_generic(x + (<usize>(ib * QK8_0) << 2), yb, yb + 2);
   }
+}
+
+/** The SIMD twin of quantize_block_q8_generic (same bytes). */
+@inline export function quantize_block_q8(xb: usize, dp: usize, qp: usize): f32 {
+  const v0 = v128.load(xb), v1 = v128.load(xb, 16), v2 = v128.load(xb, 32), v3 = v128.load(xb, 48);
+  const v4 = v128.load(xb, 64), v5 = v128.load(xb, 80), v6 = v128.load(xb, 96), v7 = v128.load(xb, 112);
+  let m = f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3)));
+  m = f32x4.max(m, f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))));
+  const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  const id = f32x4.splat(q8_scale(amax, dp));
+  v128.store(qp, quantize_16(v0, v1, v2, v3, id));
+  v128.store(qp + 16, quantize_16(v4, v5, v6, v7, id));
+  return amax / 127;
 }
 
 export function quantize_row_q8_0(x: usize, y: usize, k: i32): void {
   const nb = k / QK8_0;
   for (let ib = 0; ib < nb; ib++) {
-    const xb = x + (<usize>(ib * QK8_0) << 2);
     const yb = block(y, ib);
-    const v0 = v128.load(xb), v1 = v128.load(xb, 16), v2 = v128.load(xb, 32), v3 = v128.load(xb, 48);
-    const v4 = v128.load(xb, 64), v5 = v128.load(xb, 80), v6 = v128.load(xb, 96), v7 = v128.load(xb, 112);
-    let m = f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3)));
-    m = f32x4.max(m, f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))));
-    const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
-    const id = f32x4.splat(q8_0_scale(amax, yb));
-    v128.store(yb + 2, quantize_16(v0, v1, v2, v3, id));
-    v128.store(yb + 18, quantize_16(v4, v5, v6, v7, id));
+    quantize_block_q8(x + (<usize>(ib * QK8_0) << 2), yb, yb + 2);
   }
 }
 

@@ -17,3 +17,13 @@
   const hi = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b));
   return i32x4.add(lo, hi);
 }
+
+/** the low 4 bits of each of 16 bytes */
+@inline export function nibbles_lo(v: v128): v128 {
+  return v128.and(v, i8x16.splat(0x0f));
+}
+
+/** the high 4 bits of each of 16 bytes */
+@inline export function nibbles_hi(v: v128): v128 {
+  return i8x16.shr_u(v, 4);
+}

@@ -4,10 +4,12 @@ import { GGML_TYPES, type GgmlTypeInfo } from './ggml-types.js';
  * The activation format a weight type is multiplied with, as llama.cpp's CPU backend pairs them
  * (`vec_dot_type` in ggml-cpu's type traits):
  * - `f32`: plain f32 rows (4 bytes per value)
- * - `f16`: f32 rows rounded to f16 precision (4 bytes per value; see assembly/quant/f16.ts)
+ * - `f16`, `bf16`: f32 rows rounded to f16 / bf16 precision (4 bytes per value; see assembly/quant/f16.ts)
  * - `q8_0`: Q8_0 blocks (34 bytes per 32 values)
+ * - `q8_1`: Q8_1 blocks (36 bytes per 32 values: Q8_0 plus d·Σq)
+ * - `q8_K`: Q8_K super-blocks (292 bytes per 256 values: f32 d, int8 quants, 16 int16 sums)
  */
-export type ActivationFormat = 'f32' | 'f16' | 'q8_0';
+export type ActivationFormat = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q8_1' | 'q8_K';
 
 export interface RunnableFormat {
   readonly type: GgmlTypeInfo;
@@ -17,7 +19,10 @@ export interface RunnableFormat {
 const ACTIVATION_ROW_BYTES: Record<ActivationFormat, (n: number) => number> = {
   f32: (n) => n * 4,
   f16: (n) => n * 4,
+  bf16: (n) => n * 4,
   q8_0: (n) => (n / 32) * 34,
+  q8_1: (n) => (n / 32) * 36,
+  q8_K: (n) => (n / 256) * 292,
 };
 
 
@@ -30,7 +35,19 @@ const ACTIVATION_ROW_BYTES: Record<ActivationFormat, (n: number) => number> = {
 const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat]> = [
   ['F32', 'f32'],
   ['F16', 'f16'],
+  ['BF16', 'bf16'],
+  ['Q4_0', 'q8_0'],
+  ['Q4_1', 'q8_1'],
+  ['Q5_0', 'q8_0'],
+  ['Q5_1', 'q8_1'],
   ['Q8_0', 'q8_0'],
+  ['Q2_K', 'q8_K'],
+  ['Q3_K', 'q8_K'],
+  ['Q4_K', 'q8_K'],
+  ['Q5_K', 'q8_K'],
+  ['Q6_K', 'q8_K'],
+  ['IQ4_NL', 'q8_0'],
+  ['IQ4_XS', 'q8_K'],
 ];
 
 const byName = new Map([...GGML_TYPES.values()].map((t) => [t.name, t]));
