@@ -1,5 +1,6 @@
 // The kernel module's export surface. Every pointer is a byte offset into the imported memory,
 // which the TypeScript side manages (src/wasm/arena.ts); the module itself never allocates.
+// The per-format kernels are bound to ggml type ids on the TypeScript side (src/quant/formats.ts).
 export { fp16_to_fp32, fp32_to_fp16 } from './util/fp16';
 export { ggml_expf } from './util/expf';
 export { vec_dot_f32, vec_dot_f32_generic, vec_dot_f16, vec_dot_f16_generic } from './quant/float_dot';
@@ -23,8 +24,7 @@ export { dequantize_row_q5_K, vec_dot_q5_K_q8_K, vec_dot_q5_K_q8_K_generic } fro
 export { dequantize_row_q6_K, vec_dot_q6_K_q8_K, vec_dot_q6_K_q8_K_generic } from './quant/q6_k';
 export { dequantize_row_iq4_nl, vec_dot_iq4_nl_q8_0, vec_dot_iq4_nl_q8_0_generic } from './quant/iq4_nl';
 export { dequantize_row_iq4_xs, vec_dot_iq4_xs_q8_K, vec_dot_iq4_xs_q8_K_generic } from './quant/iq4_xs';
-export { type_supported, dequantize_row, quantize_activation, quantize_activation_generic } from './quant/convert';
-export { mul_mat, mul_mat_generic, vec_dot_row, vec_dot_row_generic } from './ops/matmul';
+export { mul_mat } from './ops/matmul';
 export { rms_norm, rms_norm_generic } from './ops/norm';
 export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';
 export { attention, attention_generic, store_transposed } from './ops/attention';

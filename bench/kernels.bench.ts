@@ -1,9 +1,10 @@
 // Kernel micro-benchmarks: matrix × vector throughput per weight format, SIMD against the scalar
-// `_generic` twins, in GB/s of weight bytes streamed. `npm run bench` (after `npm run build`).
+// `_generic` twins, in GB/s of weight bytes streamed. `npm run bench -- --kernels`.
 //   --rows N --cols N   matrix shape (default 2048 × 2048: a TinyLlama attention projection)
+//   --formats A,B       only these formats (ggml names, e.g. Q4_K,Q8_0)
 //   --json              machine-readable output
 import Benchmark from 'benchmark';
-import { createEngine } from '../src/wasm/instance.js';
+import { bindFormat, createEngine } from '../src/wasm/instance.js';
 import { FORMATS, activationRowBytes, rowBytes } from '../src/quant/formats.js';
 
 function arg(name: string, fallback: number): number {
@@ -13,6 +14,10 @@ function arg(name: string, fallback: number): number {
 const rows = arg('--rows', 2048);
 const cols = arg('--cols', 2048);
 const json = process.argv.includes('--json');
+const only = (() => {
+  const i = process.argv.indexOf('--formats');
+  return i > 0 ? new Set(process.argv[i + 1].split(',').map((f) => f.trim().toUpperCase())) : undefined;
+})();
 
 /** deterministic pseudo-random numbers (mulberry32) */
 function rng(seed: number) {
@@ -31,9 +36,9 @@ const { exports: k, arena } = engine;
 const rand = rng(42);
 
 for (const [typeId, fmt] of FORMATS) {
-  const act = fmt.activation;
-  const wBytes = rowBytes(typeId, cols) * rows;
-  const xBytes = activationRowBytes(act, cols);
+  if (only && !only.has(fmt.type.name)) continue;
+    const wBytes = rowBytes(typeId, cols) * rows;
+  const xBytes = activationRowBytes(fmt.activation, cols);
   const src = arena.alloc(rows * cols * 4, 'bench source');
   const w = arena.alloc(wBytes, 'bench weights');
   const x = arena.alloc(cols * 4, 'bench activation f32');
@@ -43,22 +48,32 @@ for (const [typeId, fmt] of FORMATS) {
   for (let i = 0; i < f.length; i++) f[i] = (rand() - 0.5) * 0.1;
   const xv = arena.f32(x, cols);
   for (let i = 0; i < cols; i++) xv[i] = rand() - 0.5;
-  // weights: quantize random f32 rows through the activation quantizer of the same format when it
-  // produces that format's blocks (Q8_0), else convert element-wise
-  if (fmt.type.name === 'F32') arena.f32(w, rows * cols).set(f);
-  else if (fmt.type.name === 'F16') {
+  // weights: float formats from random floats; quantized formats as random bytes, with every
+  // f16 scale field made a small finite value by clearing its exponent's top bits (speed does not
+  // depend on the values, but NaN/Inf or f32 denormals could)
+  const name = fmt.type.name;
+  if (name === 'F32') arena.f32(w, rows * cols).set(f);
+  else if (name === 'F16' || name === 'BF16') {
     const h = new Uint16Array(arena.memory.buffer, w, rows * cols);
-    for (let i = 0; i < h.length; i++) h[i] = k.fp32_to_fp16(f[i]);
-  } else for (let r = 0; r < rows; r++) k.quantize_row_q8_0(src + r * cols * 4, w + r * rowBytes(typeId, cols), cols);
-  k.quantize_activation(typeId, x, xq, cols);
-  const xin = act === 'f32' ? x : xq;
-  const xinBytes = act === 'f32' ? cols * 4 : xBytes;
+    const bits = new Uint32Array(f.buffer, f.byteOffset, f.length);
+    for (let i = 0; i < h.length; i++) h[i] = name === 'F16' ? k.fp32_to_fp16(f[i]) : bits[i] >>> 16;
+  } else {
+    const b = arena.bytes(w, wBytes);
+    for (let i = 0; i < b.length; i++) b[i] = (rand() * 256) | 0;
+    const h = new Uint16Array(arena.memory.buffer, w, wBytes >> 1);
+    for (let i = 0; i < h.length; i++) h[i] &= 0xb3ff; // exponent ≤ 12: |value| < 2^-2, never Inf/NaN
+  }
+  const simdFormat = engine.formats.get(typeId)!;
+  const genericFormat = bindFormat(k, fmt, true);
+  simdFormat.quantize?.(x, xq, cols);
+  const xin = simdFormat.quantize ? xq : x;
+  const xinBytes = simdFormat.quantize ? xBytes : cols * 4;
 
   const hz: Record<string, number> = {};
   const suite = new Benchmark.Suite();
   suite
-    .add(`${fmt.type.name} simd`, () => k.mul_mat(typeId, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
-    .add(`${fmt.type.name} generic`, () => k.mul_mat_generic(typeId, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
+    .add(`${fmt.type.name} simd`, () => k.mul_mat(simdFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
+    .add(`${fmt.type.name} generic`, () => k.mul_mat(genericFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
     .on('cycle', (e: Benchmark.Event) => { hz[e.target.name!] = e.target.hz!; })
     .run({ async: false });
   const simd = (hz[`${fmt.type.name} simd`] * wBytes) / 1e9;

@@ -274,7 +274,7 @@ describe('quantscope run: errors', () => {
     expectNoStackTrace(r.stderr);
   }, TEST_TIMEOUT);
 
-  it('a tensor type the engine cannot run yet (Q4_0)', async () => {
+  it('a tensor type the engine cannot run yet (MXFP4)', async () => {
     // control: the writer's unchanged copy of stories260K runs like the original
     const copy = tempFile('stories-copy.gguf', await rebuiltStories());
     const greedy = (model: string) => cli(['run', '-m', model, '--temp', '0', 'Once upon a time', '-n', '8']);
@@ -283,17 +283,17 @@ describe('quantscope run: errors', () => {
     expect(control.status).toBe(0);
     expect(control.stdout).toBe(original.stdout);
 
-    const name = 'blk.0.attn_q.weight'; // [64, 64]: 64 rows of 2 Q4_0 blocks (18 bytes each)
-    const bytes = await rebuiltStories((t) => (t.name === name ? { ...t, type: 2, data: new Uint8Array(64 * 2 * 18) } : t));
+    const name = 'blk.0.attn_q.weight'; // [64, 64]: 64 rows of 2 MXFP4 blocks (17 bytes each)
+    const bytes = await rebuiltStories((t) => (t.name === name ? { ...t, type: 39, data: new Uint8Array(64 * 2 * 17) } : t));
     const path = tempFile('q4_0.gguf', bytes);
-    expect((await readGguf(path)).tensors.find((t) => t.name === name)).toMatchObject({ type: 2, nBytes: 2304 });
+    expect((await readGguf(path)).tensors.find((t) => t.name === name)).toMatchObject({ type: 39, nBytes: 2176 });
     const r = cli(['run', '-m', path, 'hello']);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^quantscope: .*\n$/);
     expect(r.stderr.split('\n')).toHaveLength(2);
     expect(r.stderr).toContain(`'${name}'`);
-    expect(r.stderr).toMatch(/\bQ4_0\b/);
+    expect(r.stderr).toMatch(/\bMXFP4\b/);
     expect(r.stderr).toContain('cannot run');
     expect(r.stderr).not.toMatch(/^loaded /m);
     expectNoStackTrace(r.stderr);

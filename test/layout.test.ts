@@ -1,16 +1,29 @@
-// The TypeScript format table (src/quant/formats.ts) and the kernels (assembly/layout.ts) must
-// agree on which ggml types can run: a type in one and not the other would either trap in WASM or
-// refuse a model the kernels could run.
+// The format table (src/quant/formats.ts) is the only place that binds ggml types to kernels; these
+// checks keep it and the kernel module (assembly/index.ts) from drifting apart.
 import { it, expect } from 'vitest';
 import { createEngine } from '../src/wasm/instance.js';
-import { FORMATS, rowBytes, activationRowBytes } from '../src/quant/formats.js';
+import { ACTIVATIONS, FORMATS, rowBytes, activationRowBytes } from '../src/quant/formats.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 
-it('runnable formats in TypeScript are exactly the types the kernels support', () => {
-  const { exports } = createEngine();
-  for (let id = 0; id < 64; id++) {
-    expect(exports.type_supported(id) === 1, `ggml type ${id}`).toBe(FORMATS.has(id));
+const { exports, formats } = createEngine();
+const exported = Object.keys(exports).filter((k) => typeof exports[k] === 'function');
+
+it('binds every format of the table to kernels the module exports (SIMD and generic)', () => {
+  expect(formats.size).toBe(FORMATS.size);
+  for (const [id, spec] of FORMATS) {
+    expect(formats.get(id)!.spec).toBe(spec);
+    expect(exported, spec.type.name).toContain(spec.vecDot);
+    expect(exported, spec.type.name).toContain(`${spec.vecDot}_generic`);
+    expect(exported, spec.type.name).toContain(spec.dequantize);
   }
+});
+
+it('leaves no per-format kernel of the module out of the table', () => {
+  const used = new Set<string>();
+  for (const spec of FORMATS.values()) used.add(spec.vecDot).add(`${spec.vecDot}_generic`).add(spec.dequantize);
+  for (const a of Object.values(ACTIVATIONS)) if (a.quantize) used.add(a.quantize.simd).add(a.quantize.generic);
+  const perFormat = exported.filter((k) => /^(vec_dot_|dequantize_row_|quantize_row_|round_row_)/.test(k));
+  expect(perFormat.filter((k) => !used.has(k))).toEqual([]);
 });
 
 it('row sizes follow the ggml block geometry', () => {
@@ -20,5 +33,7 @@ it('row sizes follow the ggml block geometry', () => {
     expect(rowBytes(id, 256)).toBe((256 / t.blockSize) * t.typeSize);
   }
   expect(activationRowBytes('q8_0', 64)).toBe(68);
+  expect(activationRowBytes('q8_1', 64)).toBe(72);
+  expect(activationRowBytes('q8_K', 512)).toBe(584);
   expect(activationRowBytes('f16', 64)).toBe(256);
 });

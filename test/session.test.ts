@@ -146,7 +146,7 @@ describe('model loading errors', () => {
     const tensors = src.tensors.map((t) => {
       const data = new Uint8Array(bytes.buffer, bytes.byteOffset + t.fileOffset, t.nBytes);
       if (t.name !== 'blk.0.attn_q.weight') return { name: t.name, dims: [...t.dims], type: t.type, data };
-      return { name: t.name, dims: [...t.dims], type: 2, data: new Uint8Array((t.dims[0] / 32) * t.dims[1] * 18) };
+      return { name: t.name, dims: [...t.dims], type: 39, data: new Uint8Array((t.dims[0] / 32) * t.dims[1] * 17) }; // MXFP4
     });
     const metadata = [...src.metadata.values()].map((e) => ({ key: e.key, type: e.type, value: e.value, arrayType: e.arrayType }));
     const file = join(tmpdir(), `quantscope-q4_0-${process.pid}.gguf`);
@@ -154,7 +154,7 @@ describe('model loading errors', () => {
     const err = await loadModel(file).catch((e) => e);
     expect(err).toBeInstanceOf(UnsupportedTensorTypeError);
     expect(err.message).toMatch(/blk\.0\.attn_q\.weight/);
-    expect(err.message).toMatch(/Q4_0/);
+    expect(err.message).toMatch(/MXFP4/);
   });
 
   it('refuses architectures it does not implement', async () => {

@@ -31,12 +31,28 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
   return LANES + (<usize>j << 2);
 }
 
+/**
+ * _mm512_reduce_add_ps over 16 scalar f32 lanes at `p` (overwritten): lanes (j, j+8), (j, j+4),
+ * (j, j+2), (0, 1). Shared with the BF16 dot (bf16.ts).
+ */
+@inline export function reduce_add16_generic(p: usize): f32 {
+  for (let j = 0; j < 8; j++) store<f32>(p + (<usize>j << 2), load<f32>(p + (<usize>j << 2)) + load<f32>(p + (<usize>(j + 8) << 2)));
+  for (let j = 0; j < 4; j++) store<f32>(p + (<usize>j << 2), load<f32>(p + (<usize>j << 2)) + load<f32>(p + (<usize>(j + 4) << 2)));
+  for (let j = 0; j < 2; j++) store<f32>(p + (<usize>j << 2), load<f32>(p + (<usize>j << 2)) + load<f32>(p + (<usize>(j + 2) << 2)));
+  return load<f32>(p) + load<f32>(p + 4);
+}
+
+/**
+ * The SIMD twin of reduce_add16_generic: 16 lanes held as four f32x4 (a0 = lanes 0..3, a1 = 4..7,
+ * a2 = 8..11, a3 = 12..15), the same pairs in the same order. Shared with the BF16 dot (bf16.ts).
+ */
+@inline export function reduce_add16(a0: v128, a1: v128, a2: v128, a3: v128): f32 {
+  return hsum_f32x4(f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3)));
+}
+
 /** _mm512_reduce_add_ps over the 16 scalar lanes at LANES */
 @inline function reduce16_generic(): f32 {
-  for (let j = 0; j < 8; j++) store<f32>(lane(j), load<f32>(lane(j)) + load<f32>(lane(j + 8)));
-  for (let j = 0; j < 4; j++) store<f32>(lane(j), load<f32>(lane(j)) + load<f32>(lane(j + 4)));
-  for (let j = 0; j < 2; j++) store<f32>(lane(j), load<f32>(lane(j)) + load<f32>(lane(j + 2)));
-  return load<f32>(lane(0)) + load<f32>(lane(1));
+  return reduce_add16_generic(LANES);
 }
 
 @inline function dot_generic<T>(n: i32, w: usize, x: usize): f32 {
@@ -85,7 +101,7 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
       a2 = f32x4.add(a2, mul4<T>(w, x, i + 8));
       a3 = f32x4.add(a3, mul4<T>(w, x, i + 12));
     }
-    return hsum_f32x4(f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3)));
+    return reduce_add16(a0, a1, a2, a3);
   }
   // 4 accumulators × 16 lanes = 16 f32x4: accumulator k lanes 4q..4q+3 are b[4k+q]
   let b4 = f32x4.splat(0), b5 = f32x4.splat(0), b6 = f32x4.splat(0), b7 = f32x4.splat(0);
@@ -115,7 +131,7 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
   a1 = f32x4.add(f32x4.add(a1, b9), f32x4.add(b5, b13));
   a2 = f32x4.add(f32x4.add(a2, b10), f32x4.add(b6, b14));
   a3 = f32x4.add(f32x4.add(a3, b11), f32x4.add(b7, b15));
-  return leftovers<T>(hsum_f32x4(f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3))), np, n, w, x);
+  return leftovers<T>(reduce_add16(a0, a1, a2, a3), np, n, w, x);
 }
 
 /** Σ x[i]·y[i] over n f32 values */

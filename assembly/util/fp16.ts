@@ -58,3 +58,21 @@ export function fp32_to_fp16(f: f32): u32 {
   const rounded = ax + (<u32>(15 - 127) << 23) + 0xfff + mantOdd;
   return sign | (rounded >>> 13);
 }
+
+// bf16 ("brain float"): the upper 16 bits of an f32 — s eeeeeeee mmmmmmm, bias 127.
+
+/** bf16 bits → f32, exact (the bits become the f32's upper half; NaN payloads are kept). */
+@inline export function bf16_to_fp32(h: u32): f32 {
+  return reinterpret<f32>(h << 16);
+}
+
+/**
+ * f32 → bf16 bits as ggml's GGML_FP32_TO_BF16 (ggml_compute_fp32_to_bf16): NaN → (bits >> 16) | 64,
+ * i.e. sign and top payload kept and forced quiet; everything else rounds to nearest even on the
+ * upper 16 bits, subnormals included (no flush), finite values past the largest bf16 → ±Inf.
+ */
+@inline export function fp32_to_bf16(f: f32): u32 {
+  const u = reinterpret<u32>(f);
+  if ((u & 0x7fffffff) > 0x7f800000) return (u >> 16) | 64;
+  return (u + 0x7fff + ((u >> 16) & 1)) >> 16;
+}

@@ -45,19 +45,18 @@ export function forward(
   const project = (src: number, rows: number, ...targets: Array<[wt: QTensor, out: number, outRowFloats: number]>) => {
     let converted: ActivationFormat | undefined;
     for (const [wt, out, outRowFloats] of targets) {
+      const { quantize, vecDot } = wt.format;
       let x = src;
       let xRowBytes = wt.cols * F;
-      if (wt.activation !== 'f32') {
+      if (quantize) {
         xRowBytes = activationRowBytes(wt.activation, wt.cols);
         if (converted !== wt.activation) {
-          for (let t = 0; t < rows; t++) {
-            k.quantize_activation(wt.type, src + t * wt.cols * F, s.act + t * xRowBytes, wt.cols);
-          }
+          for (let t = 0; t < rows; t++) quantize(src + t * wt.cols * F, s.act + t * xRowBytes, wt.cols);
           converted = wt.activation;
         }
         x = s.act;
       }
-      k.mul_mat(wt.type, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, 0, wt.rows, wt.cols, rows);
+      k.mul_mat(vecDot, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, 0, wt.rows, wt.cols, rows);
     }
   };
   const rmsNormRows = (src: number, weight: QTensor, dst: number, rows = nTok) => {
@@ -67,7 +66,7 @@ export function forward(
   // token embeddings → x [nTok][nEmbd]
   for (let t = 0; t < nTok; t++) {
     const id = tokens[t];
-    k.dequantize_row(w.tokenEmbd.type, w.tokenEmbd.ptr + id * w.tokenEmbd.rowBytes, s.x + t * nEmbd * F, nEmbd);
+    w.tokenEmbd.format.dequantize(w.tokenEmbd.ptr + id * w.tokenEmbd.rowBytes, s.x + t * nEmbd * F, nEmbd);
   }
 
   const scale = 1 / Math.sqrt(headDim);

@@ -23,6 +23,6 @@ export async function loadLlama(path: string, opts: LoadModelOptions = {}): Prom
   const file = await readGguf(path);
   const cfg = readConfig(file);
   const engine = createEngine({ generic: opts.generic });
-  const weights = await loadWeights(file, cfg, engine.arena, opts.onProgress);
+  const weights = await loadWeights(file, cfg, engine, opts.onProgress);
   return { file, cfg, weights, engine };
 }

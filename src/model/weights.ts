@@ -2,8 +2,8 @@ import { open } from 'node:fs/promises';
 import type { GgufFile, GgufTensorInfo } from '../gguf/types.js';
 import { GgufError, QuantscopeError, UnsupportedTensorTypeError } from '../errors.js';
 import { ggmlTypeName } from '../quant/ggml-types.js';
-import { runnableFormat, supportedTypeNames, type ActivationFormat } from '../quant/formats.js';
-import type { Arena } from '../wasm/arena.js';
+import { supportedTypeNames, type ActivationFormat } from '../quant/formats.js';
+import type { BoundFormat, Engine } from '../wasm/instance.js';
 import type { LlamaConfig } from './config.js';
 
 /** A weight matrix in linear memory: `rows` rows of `cols` values, ggml type `type`. */
@@ -14,6 +14,8 @@ export interface QTensor {
   readonly cols: number;
   readonly rowBytes: number;
   readonly activation: ActivationFormat;
+  /** this tensor's kernels */
+  readonly format: BoundFormat;
   readonly ptr: number;
 }
 
@@ -51,8 +53,9 @@ const READ_CHUNK = 8 << 20;
  * (no intermediate copy on the JS heap), checking names, shapes and types first.
  */
 export async function loadWeights(
-  file: GgufFile, cfg: LlamaConfig, arena: Arena, onProgress?: (p: LoadProgress) => void,
+  file: GgufFile, cfg: LlamaConfig, engine: Engine, onProgress?: (p: LoadProgress) => void,
 ): Promise<LlamaWeights> {
+  const { arena, formats } = engine;
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
   const { nEmbd, nHead, nHeadKv, headDim, nFf, nVocab } = cfg;
   const qDim = nHead * headDim;
@@ -74,7 +77,7 @@ export async function loadWeights(
     if (shape.length === 1 && info.type !== 0) {
       throw new UnsupportedTensorTypeError(file.path, name, ggmlTypeName(info.type), info.type, ['F32 (for norm vectors)']);
     }
-    if (!runnableFormat(info.type)) {
+    if (!formats.has(info.type)) {
       throw new UnsupportedTensorTypeError(file.path, name, ggmlTypeName(info.type), info.type, supportedTypeNames());
     }
     plan.push({ info, shape });
@@ -116,9 +119,10 @@ export async function loadWeights(
       }
       const cols = shape[0];
       const rows = shape.length > 1 ? shape[1] : 1;
+      const format = formats.get(info.type)!;
       tensors.set(info.name, {
         name: info.name, type: info.type, rows, cols, rowBytes: info.nBytes / rows,
-        activation: runnableFormat(info.type)!.activation, ptr,
+        activation: format.spec.activation, format, ptr,
       });
     }
   } finally {

@@ -11,51 +11,63 @@ import { GGML_TYPES, type GgmlTypeInfo } from './ggml-types.js';
  */
 export type ActivationFormat = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q8_1' | 'q8_K';
 
+export interface ActivationSpec {
+  /** bytes of an activation row of n values */
+  rowBytes(n: number): number;
+  /** kernel export converting an f32 row (x, y, n) into this format, SIMD and scalar twin; none for f32 */
+  quantize?: { simd: string; generic: string };
+}
+
+export const ACTIVATIONS: Readonly<Record<ActivationFormat, ActivationSpec>> = {
+  f32: { rowBytes: (n) => n * 4 },
+  f16: { rowBytes: (n) => n * 4, quantize: { simd: 'round_row_f16', generic: 'round_row_f16' } },
+  bf16: { rowBytes: (n) => n * 4, quantize: { simd: 'round_row_bf16', generic: 'round_row_bf16' } },
+  q8_0: { rowBytes: (n) => (n / 32) * 34, quantize: { simd: 'quantize_row_q8_0', generic: 'quantize_row_q8_0_generic' } },
+  q8_1: { rowBytes: (n) => (n / 32) * 36, quantize: { simd: 'quantize_row_q8_1', generic: 'quantize_row_q8_1_generic' } },
+  // llama.cpp's x86 build quantizes Q8_K with the scalar reference, so there is no SIMD version
+  q8_K: { rowBytes: (n) => (n / 256) * 292, quantize: { simd: 'quantize_row_q8_K', generic: 'quantize_row_q8_K' } },
+};
+
+/** A weight type the engine can run: its storage, its activation format and its kernels' export names. */
 export interface RunnableFormat {
   readonly type: GgmlTypeInfo;
   readonly activation: ActivationFormat;
+  /** `(n, w, x) => f32` dot products of a weight row with an activation row; `<vecDot>_generic` is the scalar twin */
+  readonly vecDot: string;
+  /** `(x, y, n)`: a weight row to f32 */
+  readonly dequantize: string;
 }
 
-const ACTIVATION_ROW_BYTES: Record<ActivationFormat, (n: number) => number> = {
-  f32: (n) => n * 4,
-  f16: (n) => n * 4,
-  bf16: (n) => n * 4,
-  q8_0: (n) => (n / 32) * 34,
-  q8_1: (n) => (n / 32) * 36,
-  q8_K: (n) => (n / 256) * 292,
-};
-
-
 /**
- * One entry per weight type the kernels can run; adding a format is adding a line here and its kernels.
- * F16 weights take f16-rounded activations: llama.cpp converts the activation row to the weight's
- * vec_dot_type (F16) before its dot product — also when the product then runs in llamafile's
- * tinyBLAS — and the references agree with that to 1e-8 where f32 activations miss by 2e-3.
+ * The one table of runnable formats: adding a format is adding its kernels under assembly/quant/
+ * and one line here. F16 weights take f16-rounded activations: llama.cpp converts the activation row
+ * to the weight's vec_dot_type (F16) before its dot product — also when the product then runs in
+ * llamafile's tinyBLAS — and the references agree with that to 1e-8 where f32 activations miss by 2e-3.
  */
-const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat]> = [
-  ['F32', 'f32'],
-  ['F16', 'f16'],
-  ['BF16', 'bf16'],
-  ['Q4_0', 'q8_0'],
-  ['Q4_1', 'q8_1'],
-  ['Q5_0', 'q8_0'],
-  ['Q5_1', 'q8_1'],
-  ['Q8_0', 'q8_0'],
-  ['Q2_K', 'q8_K'],
-  ['Q3_K', 'q8_K'],
-  ['Q4_K', 'q8_K'],
-  ['Q5_K', 'q8_K'],
-  ['Q6_K', 'q8_K'],
-  ['IQ4_NL', 'q8_0'],
-  ['IQ4_XS', 'q8_K'],
+const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDot: string, dequantize: string]> = [
+  ['F32', 'f32', 'vec_dot_f32', 'dequantize_row_f32'],
+  ['F16', 'f16', 'vec_dot_f16', 'dequantize_row_f16'],
+  ['BF16', 'bf16', 'vec_dot_bf16', 'dequantize_row_bf16'],
+  ['Q4_0', 'q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0'],
+  ['Q4_1', 'q8_1', 'vec_dot_q4_1_q8_1', 'dequantize_row_q4_1'],
+  ['Q5_0', 'q8_0', 'vec_dot_q5_0_q8_0', 'dequantize_row_q5_0'],
+  ['Q5_1', 'q8_1', 'vec_dot_q5_1_q8_1', 'dequantize_row_q5_1'],
+  ['Q8_0', 'q8_0', 'vec_dot_q8_0_q8_0', 'dequantize_row_q8_0'],
+  ['Q2_K', 'q8_K', 'vec_dot_q2_K_q8_K', 'dequantize_row_q2_K'],
+  ['Q3_K', 'q8_K', 'vec_dot_q3_K_q8_K', 'dequantize_row_q3_K'],
+  ['Q4_K', 'q8_K', 'vec_dot_q4_K_q8_K', 'dequantize_row_q4_K'],
+  ['Q5_K', 'q8_K', 'vec_dot_q5_K_q8_K', 'dequantize_row_q5_K'],
+  ['Q6_K', 'q8_K', 'vec_dot_q6_K_q8_K', 'dequantize_row_q6_K'],
+  ['IQ4_NL', 'q8_0', 'vec_dot_iq4_nl_q8_0', 'dequantize_row_iq4_nl'],
+  ['IQ4_XS', 'q8_K', 'vec_dot_iq4_xs_q8_K', 'dequantize_row_iq4_xs'],
 ];
 
 const byName = new Map([...GGML_TYPES.values()].map((t) => [t.name, t]));
 
 export const FORMATS: ReadonlyMap<number, RunnableFormat> = new Map(
-  RUNNABLE.map(([name, activation]) => {
+  RUNNABLE.map(([name, activation, vecDot, dequantize]) => {
     const type = byName.get(name)!;
-    return [type.id, { type, activation }];
+    return [type.id, { type, activation, vecDot, dequantize }];
   }),
 );
 
@@ -69,7 +81,7 @@ export function supportedTypeNames(): string[] {
 
 /** Bytes of one activation row of `n` values in `format`. */
 export function activationRowBytes(format: ActivationFormat, n: number): number {
-  return ACTIVATION_ROW_BYTES[format](n);
+  return ACTIVATIONS[format].rowBytes(n);
 }
 
 /** Bytes of one weight row of `n` values of ggml type `typeId`. */

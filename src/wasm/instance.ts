@@ -1,35 +1,23 @@
 import { KERNELS_WASM_BASE64 } from './kernels.gen.js';
 import { Arena } from './arena.js';
+import { ACTIVATIONS, FORMATS, type RunnableFormat } from '../quant/formats.js';
+import { QuantscopeError } from '../errors.js';
 
 type Ptr = number;
+/** `(x, y, n)`: a row of n values from x to y, converted */
+export type RowFn = (x: Ptr, y: Ptr, n: number) => void;
+/** `(n, w, x) => Σ`: one weight row with one activation row */
+export type VecDotFn = (n: number, w: Ptr, x: Ptr) => number;
 
-/** The kernel module's exports (assembly/index.ts). Pointers are byte offsets into `memory`. */
+/** The kernel module's shared exports (assembly/index.ts). Pointers are byte offsets into `memory`. */
 export interface KernelExports {
+  readonly table: WebAssembly.Table;
   heap_base(): Ptr;
   fp16_to_fp32(h: number): number;
   fp32_to_fp16(f: number): number;
-  vec_dot_f32(n: number, x: Ptr, y: Ptr): number;
-  vec_dot_f32_generic(n: number, x: Ptr, y: Ptr): number;
-  vec_dot_f16(n: number, w: Ptr, x: Ptr): number;
-  vec_dot_f16_generic(n: number, w: Ptr, x: Ptr): number;
-  round_row_f16(x: Ptr, y: Ptr, n: number): void;
-  dequantize_row_f32(x: Ptr, y: Ptr, n: number): void;
-  dequantize_row_f16(x: Ptr, y: Ptr, n: number): void;
-  dequantize_row_q8_0(x: Ptr, y: Ptr, n: number): void;
-  quantize_row_q8_0(x: Ptr, y: Ptr, n: number): void;
-  quantize_row_q8_0_generic(x: Ptr, y: Ptr, n: number): void;
-  vec_dot_q8_0_q8_0(n: number, w: Ptr, x: Ptr): number;
-  vec_dot_q8_0_q8_0_generic(n: number, w: Ptr, x: Ptr): number;
-  type_supported(type: number): number;
-  dequantize_row(type: number, x: Ptr, y: Ptr, n: number): void;
-  quantize_activation(type: number, x: Ptr, y: Ptr, n: number): void;
-  quantize_activation_generic(type: number, x: Ptr, y: Ptr, n: number): void;
-  mul_mat(type: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
+  ggml_expf(x: number): number;
+  mul_mat(vecDot: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
     r0: number, r1: number, cols: number, nTok: number): void;
-  mul_mat_generic(type: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
-    r0: number, r1: number, cols: number, nTok: number): void;
-  vec_dot_row(type: number, n: number, w: Ptr, x: Ptr): number;
-  vec_dot_row_generic(type: number, n: number, w: Ptr, x: Ptr): number;
   rms_norm(x: Ptr, w: Ptr, out: Ptr, n: number, eps: number): void;
   rms_norm_generic(x: Ptr, w: Ptr, out: Ptr, n: number, eps: number): void;
   rope_cache(cache: Ptr, pos: number, nDims: number, freqBase: number, freqScale: number): void;
@@ -43,17 +31,30 @@ export interface KernelExports {
   add(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   add_generic(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   silu_mul(gate: Ptr, up: Ptr, out: Ptr, rowLen: number, nRows: number): void;
-  ggml_expf(x: number): number;
+  /** every per-format kernel, by its export name (see src/quant/formats.ts) */
+  readonly [kernel: string]: unknown;
+}
+
+/** A runnable format bound to this engine's kernels (SIMD or generic, as the engine was created). */
+export interface BoundFormat {
+  readonly spec: RunnableFormat;
+  /** function-table index of the dot product, for mul_mat */
+  readonly vecDot: number;
+  readonly vecDotFn: VecDotFn;
+  /** f32 activation row → this format's activation format; undefined when the activation stays f32 */
+  readonly quantize?: RowFn;
+  readonly dequantize: RowFn;
 }
 
 /** The kernels the forward pass calls; SIMD or their scalar `_generic` twins. */
 export type KernelSet = Pick<KernelExports,
-  'mul_mat' | 'quantize_activation' | 'rms_norm' | 'rope_cache' | 'rope_norm' | 'attention' | 'add' | 'silu_mul' |
-  'dequantize_row' | 'type_supported' | 'store_transposed'>;
+  'mul_mat' | 'rms_norm' | 'rope_cache' | 'rope_norm' | 'attention' | 'add' | 'silu_mul' | 'store_transposed'>;
 
 export interface Engine {
   readonly exports: KernelExports;
   readonly kernels: KernelSet;
+  /** ggml type id → that format's kernels */
+  readonly formats: ReadonlyMap<number, BoundFormat>;
   readonly arena: Arena;
   readonly memory: WebAssembly.Memory;
   readonly generic: boolean;
@@ -71,6 +72,31 @@ export interface EngineOptions {
   generic?: boolean;
 }
 
+function kernel<T>(exports: KernelExports, name: string): T {
+  const fn = exports[name];
+  if (typeof fn !== 'function') throw new QuantscopeError('wasm', `the kernel module has no export '${name}' (src/quant/formats.ts names it)`);
+  return fn as T;
+}
+
+/** Bind one format to an instance's kernels (SIMD or generic); its dot product joins the function table. */
+export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic: boolean): BoundFormat {
+  const vecDotFn = kernel<VecDotFn>(exports, generic ? `${spec.vecDot}_generic` : spec.vecDot);
+  const vecDot = exports.table.grow(1);
+  exports.table.set(vecDot, vecDotFn);
+  const q = ACTIVATIONS[spec.activation].quantize;
+  return {
+    spec,
+    vecDot,
+    vecDotFn,
+    quantize: q ? kernel<RowFn>(exports, generic ? q.generic : q.simd) : undefined,
+    dequantize: kernel<RowFn>(exports, spec.dequantize),
+  };
+}
+
+function bindFormats(exports: KernelExports, generic: boolean): Map<number, BoundFormat> {
+  return new Map([...FORMATS].map(([id, spec]) => [id, bindFormat(exports, spec, generic)]));
+}
+
 /** A fresh kernel instance over its own linear memory. */
 export function createEngine(opts: EngineOptions = {}): Engine {
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
@@ -79,18 +105,17 @@ export function createEngine(opts: EngineOptions = {}): Engine {
   const generic = opts.generic ?? process.env.QUANTSCOPE_KERNELS === 'generic';
   const kernels: KernelSet = generic
     ? {
-        mul_mat: exports.mul_mat_generic,
-        quantize_activation: exports.quantize_activation_generic,
+        mul_mat: exports.mul_mat,
         rms_norm: exports.rms_norm_generic,
         rope_cache: exports.rope_cache,
         rope_norm: exports.rope_norm_generic,
         attention: exports.attention_generic,
         add: exports.add_generic,
         silu_mul: exports.silu_mul,
-        dequantize_row: exports.dequantize_row,
-        type_supported: exports.type_supported,
         store_transposed: exports.store_transposed,
       }
     : exports;
-  return { exports, kernels, arena: new Arena(memory, exports.heap_base()), memory, generic };
+  return {
+    exports, kernels, formats: bindFormats(exports, generic), arena: new Arena(memory, exports.heap_base()), memory, generic,
+  };
 }

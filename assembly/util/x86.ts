@@ -1,0 +1,127 @@
+// The accumulation scheme of llama.cpp's x86 (AVX2) K-quant dot products, shared by Q2_K … Q6_K
+// and IQ4_XS (llama.cpp c392e50, ggml/src/ggml-cpu/ggml-cpu-quants.c, the `#elif defined __AVX2__`
+// branches of ggml_vec_dot_{q2_K,q3_K,q4_K,q5_K,q6_K,iq4_xs}_q8_K; an AVX-512 build compiles the
+// same branches, none of these functions has an AVX-512 path).
+//
+// Integer lanes. Every one of those kernels walks a super-block in 32-byte chunks of quants q and
+// Q8_K activations q8 (32 consecutive values e = 32c … 32c + 31). `_mm256_maddubs_epi16` adds the
+// products of neighbouring bytes into 16 i16 lanes, `_mm256_madd_epi16` with the (sub-block) scale
+// multiplies and adds neighbouring i16 lanes into 8 i32 lanes, and `_mm256_add_epi32` sums those
+// over the chunks of the super-block. So i32 lane u (0..7) holds
+//
+//     L[u] = Σ_{e : (e mod 32) div 4 = u} scale(e) · q[e] · q8[e]       — four consecutive values
+//                                                                        of every chunk
+//
+// (exact: no i16 step saturates for any q8 in −128..127, and |L[u]| ≤ 2^24 for every format, so
+// the conversion to f32 is exact too).
+//
+// Floats, per super-block: acc[u] = fma(d, f32(L[u]), acc[u]) (`_mm256_fmadd_ps`; Q2_K first does
+// the same with its 8 mins lanes, Q4_K keeps its 4 mins lanes in a separate acc_m), and at the end
+// `hsum_float_8(acc)` = ((acc0 + acc4) + (acc2 + acc6)) + ((acc1 + acc5) + (acc3 + acc7)).
+//
+// WASM has no fused multiply-add: fma32 (util/expf.ts) evaluates a·b + c in f64 (a·b exact) and
+// rounds to f32, equal to the fused result except in double-rounding ties. The SIMD form does the
+// same in f64x2 lanes, so the two twins agree bit for bit.
+//
+// The SIMD integer lanes: `i16x8.extmul_{low,high}_i8x16_s` gives the 8 exact products of bytes
+// 0..7 (8..15) of a 16-byte vector, `i32x4.dot_i16x8_s` with the splatted scale adds neighbours:
+// lane k = scale·(P[2k] + P[2k+1]). Those "pair lanes" are summed over the super-block; at its end
+// `x86_quads` adds neighbouring pair lanes into the four x86 lanes of that 16-byte half.
+import { fma32 } from './expf';
+
+// ------------------------------------------------------------------------------------------------
+// scalar form, for the `_generic` twins (static scratch: the module is single-threaded)
+
+/** the eight i32 lanes L[0..7] of one super-block */
+export const X86_L: usize = memory.data(8 * 4);
+/** the eight f32 accumulators acc[0..7] of a row */
+export const X86_ACC: usize = memory.data(8 * 4);
+/** a second set of eight i32 lanes (Q2_K's and Q4_K's mins) */
+export const X86_M: usize = memory.data(8 * 4);
+/** a second set of f32 accumulators (Q4_K's acc_m) */
+export const X86_ACC_M: usize = memory.data(8 * 4);
+/** one super-block's quants unpacked to int8 */
+export const X86_AUX8: usize = memory.data(256);
+
+@inline export function x86_clear(p: usize): void {
+  memory.fill(p, 0, 8 * 4);
+}
+
+@inline export function x86_lane(p: usize, u: i32): i32 {
+  return load<i32>(p + (<usize>u << 2));
+}
+
+/**
+ * L[((e0 + i) mod 32) div 4] += scale · a[i] · q8[i] for i < n: the products of n int8 quants `a`
+ * and int8 activations `q8` whose first value is value e0 of the super-block.
+ */
+@inline export function x86_lanes_add(scale: i32, a: usize, q8: usize, e0: i32, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const p = X86_L + (<usize>(((e0 + i) >> 2) & 7) << 2);
+    store<i32>(p, load<i32>(p) + scale * (<i32>load<i8>(a + i) * <i32>load<i8>(q8 + i)));
+  }
+}
+
+/** acc[u] = fma(d, f32(lanes[u]), acc[u]) for u < count (count = 8, or 4 for Q4_K's acc_m) */
+@inline export function x86_fma(acc: usize, d: f32, lanes: usize, count: i32): void {
+  for (let u = 0; u < count; u++) {
+    const a = acc + (<usize>u << 2);
+    store<f32>(a, fma32(d, <f32>load<i32>(lanes + (<usize>u << 2)), load<f32>(a)));
+  }
+}
+
+/** hsum_float_8 of acc[0..7]: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) */
+@inline export function x86_hsum8(acc: usize): f32 {
+  const r0: f32 = load<f32>(acc) + load<f32>(acc, 16);
+  const r1: f32 = load<f32>(acc, 4) + load<f32>(acc, 20);
+  const r2: f32 = load<f32>(acc, 8) + load<f32>(acc, 24);
+  const r3: f32 = load<f32>(acc, 12) + load<f32>(acc, 28);
+  return (r0 + r2) + (r1 + r3);
+}
+
+/** the _mm_movehl_ps / _mm_movehdup_ps sum of 4 lanes: (a0 + a2) + (a1 + a3) */
+@inline export function x86_hsum4(acc: usize): f32 {
+  return (load<f32>(acc) + load<f32>(acc, 8)) + (load<f32>(acc, 4) + load<f32>(acc, 12));
+}
+
+// ------------------------------------------------------------------------------------------------
+// SIMD form
+
+/** pair lanes of bytes 0..7: scale·(q[2k]·q8[2k] + q[2k+1]·q8[2k+1]), k = 0..3 (|q·q8| < 2^15) */
+@inline export function x86_pairs_lo(q: v128, q8: v128, scale: v128): v128 {
+  return i32x4.dot_i16x8_s(i16x8.extmul_low_i8x16_s(q, q8), scale);
+}
+
+/** pair lanes of bytes 8..15 */
+@inline export function x86_pairs_hi(q: v128, q8: v128, scale: v128): v128 {
+  return i32x4.dot_i16x8_s(i16x8.extmul_high_i8x16_s(q, q8), scale);
+}
+
+/** the x86 lanes of a 16-byte half from its pair lanes: [a0 + a1, a2 + a3, b0 + b1, b2 + b3] */
+@inline export function x86_quads(a: v128, b: v128): v128 {
+  return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
+}
+
+/** four lanes of acc = fma(d, f32(lanes), acc), `d` splatted in f64x2 (the fma32 of every lane) */
+@inline export function x86_fma_f32x4(acc: v128, d: v128, lanes: v128): v128 {
+  // |lanes| ≤ 2^24: the i32 → f64 conversion equals i32 → f32 → f64
+  const lo = f64x2.add(f64x2.mul(d, f64x2.convert_low_i32x4_s(lanes)), f64x2.promote_low_f32x4(acc));
+  const hi = f64x2.add(
+    f64x2.mul(d, f64x2.convert_low_i32x4_s(i32x4.shuffle(lanes, lanes, 2, 3, 2, 3))),
+    f64x2.promote_low_f32x4(i32x4.shuffle(acc, acc, 2, 3, 2, 3)),
+  );
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** hsum_float_8 of lanes lo = acc[0..3], hi = acc[4..7] */
+@inline export function x86_hsum8_f32x4(lo: v128, hi: v128): f32 {
+  const r = f32x4.add(lo, hi);
+  const s = f32x4.add(r, i32x4.shuffle(r, r, 2, 3, 2, 3));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
+}
+
+/** (a0 + a2) + (a1 + a3) */
+@inline export function x86_hsum4_f32x4(v: v128): f32 {
+  const s = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 2, 3));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
+}

@@ -1,0 +1,555 @@
+// Q4_K, Q5_K, Q6_K and IQ4_XS kernels (assembly/quant/q4_k.ts, q5_k.ts, q6_k.ts, iq4_xs.ts, with
+// assembly/util/kscales.ts), all multiplied with Q8_K activations:
+//
+// - dequantize_row_* equals llama.cpp's reference dequantizer (gguf-py) on real tensor rows, and an
+//   independent JavaScript decoder (written from the block layouts) on random super-blocks, bit for bit;
+// - vec_dot_*_q8_K (SIMD) == vec_dot_*_q8_K_generic == a JavaScript transcription of ggml's scalar
+//   reference (ggml_vec_dot_*_q8_K_generic: its integer lanes and its f32 operation order), bit for bit;
+// - vec_dot is within a derived error bound of the float64 sum Σ dequant(w)·dequant(x_q).
+//
+// Error bounds (u = 2^-24, γ_k = k·u/(1 - k·u), Higham): the kernels' integer parts are exact, and
+// every f32 result is a sum of "terms", each a product of at most 3 f32 factors (2 or 3 roundings)
+// that then goes through at most A additions, so |computed - exact| ≤ γ_{rounds+A} · Σ|exact term|
+// (Higham (3.4)), plus 2^-150 per product that can underflow, scaled by what multiplies it later.
+//   K-quant lanes (Q4_K, Q5_K, Q6_K): terms (d·d8)·aux32[l] and (dmin·d8)·sumi, 2 roundings each;
+//     sums[l] takes nb additions, the final sumf + sums[0] + … + sums[7] at most 8 more, and the mins
+//     terms nb subtractions + 8: k = nb + 10.
+//   IQ4_XS: terms ((d·d8)·(ls-32))·sumi, 3 roundings, 8·nb additions into sumf: k = 8·nb + 3.
+// The float64 reference has its own (tiny) error: each w_i = d·sc·q - dmin·m rounds once (the
+// products are exact in f64), w_i·x_i once, and n - 1 additions: γ_{n+1}(2^-53) · Σ|w_i·x_i|.
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEngine, type KernelExports } from '../src/wasm/instance.js';
+import { readGguf } from '../src/gguf/reader.js';
+import { GGML_TYPES } from '../src/quant/ggml-types.js';
+import { activationRowBytes, rowBytes } from '../src/quant/formats.js';
+import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
+
+type Ptr = number;
+type VecDot = (n: number, w: Ptr, x: Ptr) => number;
+type Dequant = (x: Ptr, y: Ptr, n: number) => void;
+interface KExports extends KernelExports {
+  quantize_row_q8_K(x: Ptr, y: Ptr, n: number): void;
+  dequantize_row_q4_K: Dequant; vec_dot_q4_K_q8_K: VecDot; vec_dot_q4_K_q8_K_generic: VecDot;
+  dequantize_row_q5_K: Dequant; vec_dot_q5_K_q8_K: VecDot; vec_dot_q5_K_q8_K_generic: VecDot;
+  dequantize_row_q6_K: Dequant; vec_dot_q6_K_q8_K: VecDot; vec_dot_q6_K_q8_K_generic: VecDot;
+  dequantize_row_iq4_xs: Dequant; vec_dot_iq4_xs_q8_K: VecDot; vec_dot_iq4_xs_q8_K_generic: VecDot;
+}
+
+const QK_K = 256;
+const Q8K_BYTES = 292;
+const U = 2 ** -24;
+const U64 = 2 ** -53;
+const fr = Math.fround;
+const gamma = (k: number, u = U) => (k * u) / (1 - k * u);
+
+// ------------------------------------------------------------------------------------------------
+// engine and memory helpers
+
+const engine = createEngine({ generic: false });
+const K = engine.exports as KExports;
+const arena = engine.arena;
+const live: number[] = [];
+
+function alloc(bytes: number): number {
+  const p = arena.alloc(bytes);
+  live.push(p);
+  return p;
+}
+afterEach(() => {
+  for (const p of live.splice(0)) arena.release(p);
+});
+/** bytes into fresh WASM memory, `misalign` bytes past a 64-byte boundary */
+function putBytes(bytes: Uint8Array, misalign = 0): number {
+  const p = alloc(misalign + bytes.length) + misalign;
+  arena.bytes(p, bytes.length).set(bytes);
+  return p;
+}
+function putF32(values: ArrayLike<number>): number {
+  const p = alloc(values.length * 4);
+  new Float32Array(arena.memory.buffer, p, values.length).set(values);
+  return p;
+}
+const getF32 = (p: number, n: number): Float32Array => new Float32Array(arena.memory.buffer.slice(p, p + 4 * n));
+const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice();
+
+// ------------------------------------------------------------------------------------------------
+// numbers
+
+/** mulberry32: tiny seeded PRNG, uniform in [0, 1) */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+type Rng = () => number;
+const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+
+/** IEEE half decoder, independent of the kernels: (-1)^s · 2^(e-15) · (1 + m/1024), subnormals 2^-24·m */
+function halfToNumber(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 31;
+  const m = h & 1023;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** A finite f16 bit pattern: ±0, ±65504, subnormals, large (2^10..2^15) and ordinary normals. */
+function randomHalf(rng: Rng): number {
+  const sign = rng() < 0.5 ? 0x8000 : 0;
+  const r = rng();
+  if (r < 0.06) return sign;
+  if (r < 0.12) return sign | 0x7bff;
+  if (r < 0.2) return sign | randInt(rng, 1, 1023);
+  if (r < 0.3) return sign | (randInt(rng, 25, 30) << 10) | randInt(rng, 0, 1023);
+  return sign | (randInt(rng, 1, 24) << 10) | randInt(rng, 0, 1023);
+}
+
+const sameF = (a: number, b: number) => Object.is(a, b);
+
+/** first few indices where two arrays differ (Object.is), formatted */
+function diffs(got: ArrayLike<number>, want: ArrayLike<number>, max = 5): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < want.length && out.length < max; i++) {
+    if (!sameF(got[i], want[i])) out.push(`[${i}] ${got[i]} vs ${want[i]}`);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// the formats in JavaScript, written from the block layouts (ggml-common.h / gguf-py), not from the kernels
+
+const KVALUES_IQ4NL = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+
+/** One decoded super-block: value[i] = d·sc[i/sub]·q[i] - dmin·m[i/sub] (m absent: no min term). */
+interface Decoded {
+  d: number;
+  dmin: number;
+  sub: number;        // values per sub-block
+  sc: number[];       // sub-block scales (integers)
+  m: number[] | null; // sub-block mins (integers), Q4_K/Q5_K only
+  q: Int32Array;      // 256 integer quants (IQ4_XS: the grid values)
+}
+
+interface Format {
+  name: string;
+  id: number;
+  bytes: number;
+  /** set the f16 scale fields of a random block (the other bytes stay random) */
+  setHalves(b: Uint8Array, off: number, rng: Rng): void;
+  decode(b: Uint8Array, off: number): Decoded;
+  lanes: boolean; // ggml's 8-lane K-quant scheme (else IQ4_XS's per-sub-block scheme)
+  dequant: Dequant;
+  dot: VecDot;
+  dotGeneric: VecDot;
+}
+
+const u16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
+const put16 = (b: Uint8Array, o: number, v: number) => { b[o] = v & 0xff; b[o + 1] = v >> 8; };
+
+/** gguf-py's Q4_K.get_scale_min: bytes 0-3 "d", 4-7 "m", 8-11 "m_d" */
+function scaleMinK4(b: Uint8Array, o: number): { sc: number[]; m: number[] } {
+  const sc: number[] = [], m: number[] = [];
+  for (let j = 0; j < 4; j++) { sc.push(b[o + j] & 0x3f); m.push(b[o + 4 + j] & 0x3f); }
+  for (let j = 0; j < 4; j++) {
+    sc.push((b[o + 8 + j] & 0x0f) | ((b[o + j] >> 2) & 0x30));
+    m.push((b[o + 8 + j] >> 4) | ((b[o + 4 + j] >> 2) & 0x30));
+  }
+  return { sc, m };
+}
+
+const Q4_K: Format = {
+  name: 'Q4_K', id: 12, bytes: 144, lanes: true,
+  setHalves(b, o, rng) { put16(b, o, randomHalf(rng)); put16(b, o + 2, randomHalf(rng)); },
+  decode(b, o) {
+    const { sc, m } = scaleMinK4(b, o + 4);
+    const q = new Int32Array(QK_K);
+    // 32-byte chunk c: values 64c..64c+31 low nibbles, 64c+32..64c+63 high nibbles
+    for (let i = 0; i < QK_K; i++) {
+      const c = i >> 6, hi = (i >> 5) & 1, l = i & 31;
+      q[i] = (b[o + 16 + 32 * c + l] >> (4 * hi)) & 15;
+    }
+    return { d: halfToNumber(u16(b, o)), dmin: halfToNumber(u16(b, o + 2)), sub: 32, sc, m, q };
+  },
+  dequant: (...a) => K.dequantize_row_q4_K(...a),
+  dot: (...a) => K.vec_dot_q4_K_q8_K(...a),
+  dotGeneric: (...a) => K.vec_dot_q4_K_q8_K_generic(...a),
+};
+
+const Q5_K: Format = {
+  name: 'Q5_K', id: 13, bytes: 176, lanes: true,
+  setHalves: Q4_K.setHalves,
+  decode(b, o) {
+    const { sc, m } = scaleMinK4(b, o + 4);
+    const q = new Int32Array(QK_K);
+    for (let i = 0; i < QK_K; i++) {
+      const j = i >> 5, l = i & 31;
+      const low = (b[o + 48 + 32 * (j >> 1) + l] >> (4 * (j & 1))) & 15;
+      q[i] = low + ((b[o + 16 + l] >> j) & 1) * 16; // qh[l] bit j: the 5th bit of value l of sub-block j
+    }
+    return { d: halfToNumber(u16(b, o)), dmin: halfToNumber(u16(b, o + 2)), sub: 32, sc, m, q };
+  },
+  dequant: (...a) => K.dequantize_row_q5_K(...a),
+  dot: (...a) => K.vec_dot_q5_K_q8_K(...a),
+  dotGeneric: (...a) => K.vec_dot_q5_K_q8_K_generic(...a),
+};
+
+const Q6_K: Format = {
+  name: 'Q6_K', id: 14, bytes: 210, lanes: true,
+  setHalves(b, o, rng) { put16(b, o + 208, randomHalf(rng)); },
+  decode(b, o) {
+    // gguf-py: ql split into low/high nibbles in 64-byte halves, qh into 2-bit fields
+    const q = new Int32Array(QK_K);
+    for (let half = 0; half < 2; half++) {
+      for (let l = 0; l < 32; l++) {
+        const qh = b[o + 128 + 32 * half + l];
+        const ql0 = b[o + 64 * half + l], ql1 = b[o + 64 * half + 32 + l];
+        const base = 128 * half + l;
+        q[base] = ((ql0 & 15) | ((qh & 3) << 4)) - 32;
+        q[base + 32] = ((ql1 & 15) | (((qh >> 2) & 3) << 4)) - 32;
+        q[base + 64] = ((ql0 >> 4) | (((qh >> 4) & 3) << 4)) - 32;
+        q[base + 96] = ((ql1 >> 4) | (((qh >> 6) & 3) << 4)) - 32;
+      }
+    }
+    const sc = Array.from({ length: 16 }, (_, j) => (b[o + 192 + j] << 24) >> 24);
+    return { d: halfToNumber(u16(b, o + 208)), dmin: 0, sub: 16, sc, m: null, q };
+  },
+  dequant: (...a) => K.dequantize_row_q6_K(...a),
+  dot: (...a) => K.vec_dot_q6_K_q8_K(...a),
+  dotGeneric: (...a) => K.vec_dot_q6_K_q8_K_generic(...a),
+};
+
+const IQ4_XS: Format = {
+  name: 'IQ4_XS', id: 23, bytes: 136, lanes: false,
+  setHalves(b, o, rng) { put16(b, o, randomHalf(rng)); },
+  decode(b, o) {
+    const scalesH = u16(b, o + 2);
+    const sc: number[] = [];
+    for (let j = 0; j < 8; j++) {
+      const low = (b[o + 4 + (j >> 1)] >> (4 * (j & 1))) & 15;
+      sc.push((low | (((scalesH >> (2 * j)) & 3) << 4)) - 32);
+    }
+    const q = new Int32Array(QK_K);
+    for (let j = 0; j < 8; j++) {
+      for (let l = 0; l < 16; l++) {
+        const byte = b[o + 8 + 16 * j + l];
+        q[32 * j + l] = KVALUES_IQ4NL[byte & 15];
+        q[32 * j + 16 + l] = KVALUES_IQ4NL[byte >> 4];
+      }
+    }
+    return { d: halfToNumber(u16(b, o)), dmin: 0, sub: 32, sc, m: null, q };
+  },
+  dequant: (...a) => K.dequantize_row_iq4_xs(...a),
+  dot: (...a) => K.vec_dot_iq4_xs_q8_K(...a),
+  dotGeneric: (...a) => K.vec_dot_iq4_xs_q8_K_generic(...a),
+};
+
+const FORMATS_UNDER_TEST = [Q4_K, Q5_K, Q6_K, IQ4_XS];
+
+/** dequantized values in f32 as ggml computes them: (d·sc)·q - (dmin·m), or (d·sc)·q */
+function dequantJs(f: Format, bytes: Uint8Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let ib = 0; ib < n / QK_K; ib++) {
+    const b = f.decode(bytes, ib * f.bytes);
+    for (let i = 0; i < QK_K; i++) {
+      const j = Math.floor(i / b.sub);
+      const dl = fr(b.d * b.sc[j]);
+      out[ib * QK_K + i] = b.m ? fr(fr(dl * b.q[i]) - fr(b.dmin * b.m[j])) : fr(dl * b.q[i]);
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Q8_K activations
+
+interface Q8K { d: number; qs: Int8Array; bsums: Int16Array }
+
+function parseQ8K(bytes: Uint8Array, nb: number): Q8K[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: nb }, (_, ib) => {
+    const o = ib * Q8K_BYTES;
+    return {
+      d: dv.getFloat32(o, true),
+      qs: new Int8Array(bytes.buffer, bytes.byteOffset + o + 4, QK_K),
+      bsums: Int16Array.from({ length: 16 }, (_, k) => dv.getInt16(o + 260 + 2 * k, true)),
+    };
+  });
+}
+
+/** Raw Q8_K blocks: random finite d (some 0), random int8 quants including -128, consistent bsums. */
+function rawQ8K(rng: Rng, nb: number): Uint8Array {
+  const bytes = new Uint8Array(nb * Q8K_BYTES);
+  const dv = new DataView(bytes.buffer);
+  for (let ib = 0; ib < nb; ib++) {
+    const o = ib * Q8K_BYTES;
+    const d = rng() < 0.05 ? 0 : fr((rng() < 0.5 ? -1 : 1) * 2 ** (-20 + 30 * rng()));
+    dv.setFloat32(o, d, true);
+    for (let k = 0; k < 16; k++) {
+      let s = 0;
+      for (let t = 0; t < 16; t++) {
+        const v = randInt(rng, -128, 127);
+        dv.setInt8(o + 4 + 16 * k + t, v);
+        s += v;
+      }
+      dv.setInt16(o + 260 + 2 * k, s, true);
+    }
+  }
+  return bytes;
+}
+
+/** Q8_K blocks from random floats through the kernel's quantize_row_q8_K (mixed magnitudes, some zero blocks). */
+function quantizedQ8K(rng: Rng, nb: number): Uint8Array {
+  const x = new Float32Array(nb * QK_K);
+  for (let ib = 0; ib < nb; ib++) {
+    if (rng() < 0.05) continue; // an all-zero block: d = 0
+    const scale = 2 ** (-8 + 12 * rng());
+    for (let i = 0; i < QK_K; i++) x[ib * QK_K + i] = (2 * rng() - 1) * scale * 2 ** (-3 + 3 * rng());
+  }
+  const xp = putF32(x), yp = alloc(nb * Q8K_BYTES);
+  K.quantize_row_q8_K(xp, yp, nb * QK_K);
+  return getBytes(yp, nb * Q8K_BYTES);
+}
+
+// ------------------------------------------------------------------------------------------------
+// dot product references
+
+interface DotRef {
+  ggml: number;  // ggml's scalar reference transcribed, f32 operations in its order
+  exact: number; // float64 Σ dequant(w)·dequant(x_q), w and x as exact reals
+  bound: number; // derived bound on |kernel - exact| plus the float64 reference's own error
+}
+
+const UF = 2 ** -150; // absolute error of a product that underflows (half the smallest subnormal)
+
+function dotRef(f: Format, wBytes: Uint8Array, xBytes: Uint8Array, n: number): DotRef {
+  const nb = n / QK_K;
+  const xs = parseQ8K(xBytes, nb);
+  let exact = 0, absExact = 0;  // f64 reference and Σ|w_i·x_i|
+  let absTerms = 0, uf = 0;     // Σ|exact terms| and underflow allowance of the kernel computation
+  let sumf = 0;
+  const sums = new Array<number>(8).fill(0);
+  for (let ib = 0; ib < nb; ib++) {
+    const w = f.decode(wBytes, ib * f.bytes), x = xs[ib];
+    for (let i = 0; i < QK_K; i++) {
+      const j = Math.floor(i / w.sub);
+      const wi = w.m ? w.d * w.sc[j] * w.q[i] - w.dmin * w.m[j] : w.d * w.sc[j] * w.q[i];
+      const p = wi * (x.d * x.qs[i]);
+      exact += p;
+      absExact += Math.abs(p);
+    }
+    if (f.lanes) {
+      // ggml_vec_dot_q{4,5,6}_K_q8_K_generic: aux32[l] over values i ≡ l (mod 8)
+      const aux = new Array<number>(8).fill(0);
+      for (let i = 0; i < QK_K; i++) aux[i & 7] += w.sc[Math.floor(i / w.sub)] * w.q[i] * x.qs[i];
+      const D = fr(w.d * x.d);
+      for (let l = 0; l < 8; l++) {
+        sums[l] = fr(sums[l] + fr(D * aux[l]));
+        absTerms += Math.abs(w.d * x.d * aux[l]);
+        uf += UF * (1 + Math.abs(aux[l]));
+      }
+      if (w.m) {
+        let sumi = 0;
+        for (let k = 0; k < 16; k++) sumi += x.bsums[k] * w.m[k >> 1];
+        sumf = fr(sumf - fr(fr(w.dmin * x.d) * sumi));
+        absTerms += Math.abs(w.dmin * x.d * sumi);
+        uf += UF * (1 + Math.abs(sumi));
+      }
+    } else {
+      // ggml_vec_dot_iq4_xs_q8_K_generic: one exact sum per sub-block, straight into sumf
+      const d4d8 = fr(w.d * x.d);
+      for (let j = 0; j < 8; j++) {
+        let sumi = 0;
+        for (let t = 0; t < 32; t++) sumi += w.q[32 * j + t] * x.qs[32 * j + t];
+        sumf = fr(sumf + fr(fr(d4d8 * w.sc[j]) * sumi));
+        absTerms += Math.abs(w.d * x.d * w.sc[j] * sumi);
+        uf += UF * (1 + Math.abs(w.sc[j]) + Math.abs(w.sc[j] * sumi)) * 2;
+      }
+    }
+  }
+  if (f.lanes) for (let l = 0; l < 8; l++) sumf = fr(sumf + sums[l]);
+  const k = f.lanes ? nb + 10 : 8 * nb + 3;
+  const bound = gamma(k) * absTerms + 2 * uf + gamma(n + 1, U64) * absExact;
+  return { ggml: sumf, exact, bound };
+}
+
+/** a row of nb random super-blocks: random bytes, random finite f16 scale fields */
+function randomRow(f: Format, rng: Rng, nb: number): Uint8Array {
+  const bytes = new Uint8Array(nb * f.bytes);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = randInt(rng, 0, 255);
+  for (let ib = 0; ib < nb; ib++) f.setHalves(bytes, ib * f.bytes, rng);
+  return bytes;
+}
+
+// ------------------------------------------------------------------------------------------------
+describe.each(FORMATS_UNDER_TEST.map((f) => [f.name, f] as const))('%s', (_name, f) => {
+  it('block size agrees with ggml-types.ts', () => {
+    expect(rowBytes(f.id, QK_K)).toBe(f.bytes);
+    expect(GGML_TYPES.get(f.id)!.name).toBe(f.name);
+  });
+
+  it('dequantize_row equals the JavaScript decoder on 1024 random super-blocks, bit for bit', () => {
+    const rng = mulberry32(0x5eed + f.id);
+    const nb = 1024;
+    const bytes = randomRow(f, rng, nb);
+    const src = putBytes(bytes, 3), y1 = alloc(nb * QK_K * 4), y2 = alloc(nb * QK_K * 4);
+    f.dequant(src, y1, nb * QK_K);
+    K.dequantize_row(f.id, src, y2, nb * QK_K);
+    const want = dequantJs(f, bytes, nb * QK_K);
+    expect(diffs(getF32(y1, nb * QK_K), want)).toEqual([]);
+    expect(diffs(getF32(y2, nb * QK_K), want)).toEqual([]);
+  });
+
+  for (const kind of ['quantize_row_q8_K', 'raw random'] as const) {
+    it(`vec_dot SIMD == generic == ggml's scalar order, within the derived bound of f64 (≥ 1000 super-blocks, ${kind} Q8_K)`, () => {
+      const rng = mulberry32(0xd07 + 17 * f.id + (kind === 'raw random' ? 1 : 0));
+      const counts = [1, 2, 3, 4, 5, 8, 16];
+      let blocks = 0, rows = 0, maxRel = 0;
+      const bad: string[] = [];
+      while (blocks < 1000) {
+        const nb = counts[rows % counts.length];
+        const n = nb * QK_K;
+        const wBytes = randomRow(f, rng, nb);
+        const xBytes = kind === 'raw random' ? rawQ8K(rng, nb) : quantizedQ8K(rng, nb);
+        const wp = putBytes(wBytes, rows % 7), xp = putBytes(xBytes, (rows * 5) % 11);
+        const simd = f.dot(n, wp, xp), gen = f.dotGeneric(n, wp, xp);
+        const viaSimd = K.vec_dot_row(f.id, n, wp, xp), viaGen = K.vec_dot_row_generic(f.id, n, wp, xp);
+        const ref = dotRef(f, wBytes, xBytes, n);
+        const tag = `row ${rows} (nb ${nb})`;
+        if (!sameF(simd, gen)) bad.push(`${tag}: SIMD ${simd} vs generic ${gen}`);
+        if (!sameF(gen, ref.ggml)) bad.push(`${tag}: generic ${gen} vs ggml order ${ref.ggml}`);
+        if (!sameF(viaSimd, simd) || !sameF(viaGen, gen)) bad.push(`${tag}: vec_dot_row dispatch differs`);
+        const err = Math.abs(simd - ref.exact);
+        if (!(err <= ref.bound)) bad.push(`${tag}: |${simd} - ${ref.exact}| = ${err} > ${ref.bound}`);
+        if (ref.bound > 0) maxRel = Math.max(maxRel, err / ref.bound);
+        blocks += nb;
+        rows++;
+        for (const p of live.splice(0)) arena.release(p);
+      }
+      expect(bad.slice(0, 5)).toEqual([]);
+      expect(blocks).toBeGreaterThanOrEqual(1000);
+      expect(maxRel).toBeLessThanOrEqual(1);
+    });
+  }
+
+  it('mul_mat and quantize_activation route to the same kernels', () => {
+    const rng = mulberry32(0x3a7 + f.id);
+    const rowsW = 5, nTok = 3, cols = 3 * QK_K;
+    const w = randomRow(f, rng, rowsW * (cols / QK_K));
+    const xf = Float32Array.from({ length: nTok * cols }, () => (2 * rng() - 1) * 3);
+    const xRowBytes = activationRowBytes('q8_K', cols);
+    const xq = alloc(nTok * xRowBytes), xq2 = alloc(nTok * xRowBytes), xfp = putF32(xf);
+    for (let t = 0; t < nTok; t++) {
+      K.quantize_activation(f.id, xfp + t * cols * 4, xq + t * xRowBytes, cols);
+      K.quantize_row_q8_K(xfp + t * cols * 4, xq2 + t * xRowBytes, cols);
+    }
+    expect(Array.from(getBytes(xq, nTok * xRowBytes))).toEqual(Array.from(getBytes(xq2, nTok * xRowBytes)));
+    const wRowBytes = rowBytes(f.id, cols);
+    const wp = putBytes(w), out = alloc(nTok * rowsW * 4), outG = alloc(nTok * rowsW * 4);
+    K.mul_mat(f.id, wp, wRowBytes, xq, xRowBytes, out, rowsW, 0, rowsW, cols, nTok);
+    K.mul_mat_generic(f.id, wp, wRowBytes, xq, xRowBytes, outG, rowsW, 0, rowsW, cols, nTok);
+    const got = getF32(out, nTok * rowsW), gotG = getF32(outG, nTok * rowsW);
+    for (let t = 0; t < nTok; t++) {
+      for (let r = 0; r < rowsW; r++) {
+        const v = f.dot(cols, wp + r * wRowBytes, xq + t * xRowBytes);
+        expect(sameF(got[t * rowsW + r], v), `[${t}][${r}]`).toBe(true);
+        expect(sameF(gotG[t * rowsW + r], v), `generic [${t}][${r}]`).toBe(true);
+      }
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+describe('the K-quant scale/min unpacking (kscales.ts) through the kernels', () => {
+  it('Q4_K/Q5_K: every 6-bit scale and min value reaches the dequantized output', () => {
+    // scales bytes chosen so that sub-block j gets scale s and min (s + 7·j) mod 64 for every s;
+    // d = dmin = 1, all quants 1 → value = sc - m exactly
+    for (const f of [Q4_K, Q5_K]) {
+      for (let s = 0; s < 64; s++) {
+        const b = new Uint8Array(f.bytes);
+        put16(b, 0, 0x3c00); put16(b, 2, 0x3c00);
+        const sc = Array.from({ length: 8 }, (_, j) => (s + j) % 64);
+        const m = Array.from({ length: 8 }, (_, j) => (s + 7 * j) % 64);
+        for (let j = 0; j < 4; j++) {
+          b[4 + j] = (sc[j] & 63) | ((sc[j + 4] >> 4) << 6);
+          b[8 + j] = (m[j] & 63) | ((m[j + 4] >> 4) << 6);
+          b[12 + j] = (sc[j + 4] & 15) | ((m[j + 4] & 15) << 4);
+        }
+        const qs = f === Q4_K ? 16 : 48;
+        for (let i = qs; i < f.bytes; i++) b[i] = 0x11;
+        const src = putBytes(b), y = alloc(QK_K * 4);
+        f.dequant(src, y, QK_K);
+        const got = getF32(y, QK_K);
+        const want = Float32Array.from({ length: QK_K }, (_, i) => sc[i >> 5] - m[i >> 5]);
+        expect(diffs(got, want), `${f.name} s=${s}`).toEqual([]);
+        expect(f.decode(b, 0).sc).toEqual(sc);
+        expect(f.decode(b, 0).m).toEqual(m);
+      }
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+describe('dequantization against llama.cpp (gguf-py reference values)', () => {
+  interface DequantFixture {
+    model: string;
+    tensors: Array<{ name: string; type: string; ne: number[]; rows: Record<string, number[]> }>;
+  }
+  const dir = join(FIXTURES, 'dequant');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json.gz')).sort();
+  const byName = new Map(FORMATS_UNDER_TEST.map((f) => [f.name, f]));
+  const covered = new Map<string, number>();
+
+  const relevant = files.filter((file) =>
+    readJsonFixture<DequantFixture>(join(dir, file)).tensors.some((t) => byName.has(t.type)));
+
+  it.each(relevant)('%s: every Q4_K/Q5_K/Q6_K/IQ4_XS tensor row equals llama.cpp exactly', async (file) => {
+    const fx = readJsonFixture<DequantFixture>(join(dir, file));
+    const path = join(FIXTURES, 'models', fx.model);
+    const gguf = await readGguf(path);
+    const fd = openSync(path, 'r');
+    try {
+      for (const t of fx.tensors) {
+        const f = byName.get(t.type);
+        if (!f) continue;
+        const info = gguf.tensors.find((g) => g.name === t.name);
+        expect(info, `${t.name} missing from ${fx.model}`).toBeDefined();
+        expect(info!.type, t.name).toBe(f.id);
+        expect([...info!.dims], t.name).toEqual(t.ne);
+        const n = t.ne[0];
+        const rb = rowBytes(f.id, n);
+        expect(Object.keys(t.rows).length, t.name).toBeGreaterThan(0);
+        for (const [rowKey, values] of Object.entries(t.rows)) {
+          const row = Number(rowKey);
+          expect(values.length).toBe(n);
+          // the JSON values are f32 printed losslessly, so equality is exact
+          expect(values.every((v) => fr(v) === v), `${t.name} row ${row}: JSON values are f32`).toBe(true);
+          const raw = new Uint8Array(rb);
+          expect(readSync(fd, raw, 0, rb, info!.fileOffset + row * rb)).toBe(rb);
+          const src = putBytes(raw), y1 = alloc(n * 4), y2 = alloc(n * 4);
+          f.dequant(src, y1, n);
+          K.dequantize_row(f.id, src, y2, n);
+          const tag = `${file} ${t.name} row ${row}`;
+          expect(diffs(getF32(y1, n), values), tag).toEqual([]);
+          expect(diffs(getF32(y2, n), values), tag).toEqual([]);
+          expect(diffs(dequantJs(f, raw, n), values), `${tag} (JS decoder)`).toEqual([]);
+        }
+        covered.set(f.name, (covered.get(f.name) ?? 0) + 1);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('the fixtures cover all four formats', () => {
+    expect(relevant.length).toBeGreaterThan(0);
+    expect([...covered.keys()].sort()).toEqual(['IQ4_XS', 'Q4_K', 'Q5_K', 'Q6_K']);
+  });
+});
