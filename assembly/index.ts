@@ -3,7 +3,10 @@
 // The per-format kernels are bound to ggml type ids on the TypeScript side (src/quant/formats.ts).
 export { fp16_to_fp32, fp32_to_fp16 } from './util/fp16';
 export { ggml_expf } from './util/expf';
-export { vec_dot_f32, vec_dot_f32_generic, vec_dot_f16, vec_dot_f16_generic } from './quant/float_dot';
+export {
+  vec_dot_f32, vec_dot_f32_generic, vec_dot_f32_tinyblas, vec_dot_f32_tinyblas_generic,
+  vec_dot_f16, vec_dot_f16_generic, vec_dot_f16_tinyblas, vec_dot_f16_tinyblas_generic,
+} from './quant/float_dot';
 export { dequantize_row_f32 } from './quant/f32';
 export { dequantize_row_f16, round_row_f16 } from './quant/f16';
 export {

@@ -72,8 +72,8 @@ for (const [typeId, fmt] of FORMATS) {
   const hz: Record<string, number> = {};
   const suite = new Benchmark.Suite();
   suite
-    .add(`${fmt.type.name} simd`, () => k.mul_mat(simdFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
-    .add(`${fmt.type.name} generic`, () => k.mul_mat(genericFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
+    .add(`${fmt.type.name} simd`, () => k.mul_mat(simdFormat.vecDot, simdFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
+    .add(`${fmt.type.name} generic`, () => k.mul_mat(genericFormat.vecDot, genericFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
     .on('cycle', (e: Benchmark.Event) => { hz[e.target.name!] = e.target.hz!; })
     .run({ async: false });
   const simd = (hz[`${fmt.type.name} simd`] * wBytes) / 1e9;

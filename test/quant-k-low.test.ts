@@ -1,28 +1,33 @@
 // Q2_K and Q3_K (assembly/quant/q2_k.ts, q3_k.ts): the dequantizers against llama.cpp's reference
 // values and an independent JavaScript decoder; the dot products with Q8_K activations SIMD vs
-// generic vs a JavaScript transcription of ggml's scalar order (all bit for bit), and against a
-// float64 reference within a bound derived from the data.
+// generic vs a JavaScript transcription of llama.cpp's x86 (AVX2) kernels (all bit for bit), and
+// against a float64 reference within a bound derived from the data.
 //
-// Error analysis (u = 2^-24, γ_k = k·u/(1 − k·u), Higham (3.4)): the integer parts of both kernels
-// are exact, so all rounding happens in the few f32 operations documented in the kernel headers.
-// - Q2_K, per super-block b: P_b = d_x·d·isum and M_b = d_x·dmin·summs are formed with two
-//   roundings each and subtracted with a third, so the term T_b = P_b − M_b carries relative
-//   error θ_3 on each part; T_b is added into the running sum (nb − 1 rounded additions, the
-//   first is onto +0 and exact). Hence |sumf − Σ_b (P_b − M_b)| ≤ γ_{nb+2} · Σ_b (|P_b| + |M_b|).
-// - Q3_K, per super-block b and lane l: dd·aux32 gets two roundings (dd = f32(d·d_x), then the
-//   product), the lane sum nb − 1 additions, and the final sum over 8 lanes 7 more. Hence
-//   |sumf − Σ_b,l d·d_x·aux32| ≤ γ_{nb+8} · Σ_b,l |d·d_x·aux32_{b,l}|.
+// The x86 kernels (ggml_vec_dot_q2_K_q8_K / _q3_K_q8_K, `#elif defined __AVX2__`, ggml-cpu-quants.c
+// at c392e50): `_mm256_maddubs_epi16` + `_mm256_madd_epi16` with the sub-block scale put four
+// consecutive values of every 32-value chunk into one of eight i32 lanes (lane u: values 4u..4u+3),
+// exact; per super-block `acc = _mm256_fmadd_ps(d, lanes, acc)` (Q2_K first the same with its eight
+// mins lanes m_{2k}·bsums[2k] + m_{2k+1}·bsums[2k+1] and −dmin), at the end hsum_float_8(acc) =
+// ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)). The transcription evaluates each FMA exactly in
+// float64 (a·b is exact there) and rounds once to f32, as the kernels' fma32 does.
+//
+// Error analysis (u = 2^-24, γ_k = k·u/(1 − k·u), Higham (3.4)): the integer parts are exact, so all
+// rounding happens in the float steps. Every term D·L (D = f32(d_x·d), one rounding; L an exact
+// integer lane) enters its lane's accumulator through an FMA; an FMA evaluated through float64
+// rounds twice (to f64, then f32), relative error < 2u, counted as 2 roundings. A lane takes nb
+// FMAs (Q2_K: 2·nb, mins and quants), then 3 additions in hsum_float_8. Hence
+//   |sumf − Σ terms| ≤ γ_k · Σ|terms|,   Q3_K: k = 1 + 2·nb + 3,   Q2_K: k = 1 + 4·nb + 3.
 // Gradual underflow: each rounded product can also err by 2^-150 absolutely; an error in d_x·d
-// is multiplied by |isum| (or |summs|, |aux32|) afterwards, so we allow 2^-150·(|int| + 1) per product.
-// Σ_b (P_b − M_b) (resp. Σ d·d_x·aux32) equals Σ_p w_p·x_p exactly, where w_p, x_p are the real
-// (unrounded) dequantized values (for Q2_K given consistent bsums, as every Q8_K here has); the float64 reference sums those with error ≤ γ_{n+1}(2^-53)·Σ|w_p x_p|.
+// is multiplied by |L| afterwards, so we allow 2^-150·(|L| + 2) per term.
+// Σ terms equals Σ_p w_p·x_p exactly, where w_p, x_p are the real (unrounded) dequantized values
+// (for Q2_K given consistent bsums, as every Q8_K here has); the float64 reference sums those with
+// error ≤ γ_{n+1}(2^-53)·Σ|w_p x_p|.
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../src/wasm/instance.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
-import { activationRowBytes, rowBytes, runnableFormat } from '../src/quant/formats.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
 
 const Q2_K = 10;
@@ -39,21 +44,12 @@ const fr = Math.fround;
 type Ptr = number;
 interface LowKExports {
   quantize_row_q8_K(x: Ptr, y: Ptr, k: number): void;
-  dequantize_row(type: number, x: Ptr, y: Ptr, n: number): void;
   dequantize_row_q2_K(x: Ptr, y: Ptr, k: number): void;
   dequantize_row_q3_K(x: Ptr, y: Ptr, k: number): void;
   vec_dot_q2_K_q8_K(n: number, w: Ptr, x: Ptr): number;
   vec_dot_q2_K_q8_K_generic(n: number, w: Ptr, x: Ptr): number;
   vec_dot_q3_K_q8_K(n: number, w: Ptr, x: Ptr): number;
   vec_dot_q3_K_q8_K_generic(n: number, w: Ptr, x: Ptr): number;
-  vec_dot_row(type: number, n: number, w: Ptr, x: Ptr): number;
-  vec_dot_row_generic(type: number, n: number, w: Ptr, x: Ptr): number;
-  quantize_activation(type: number, x: Ptr, y: Ptr, n: number): void;
-  quantize_activation_generic(type: number, x: Ptr, y: Ptr, n: number): void;
-  mul_mat(type: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
-    r0: number, r1: number, cols: number, nTok: number): void;
-  mul_mat_generic(type: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
-    r0: number, r1: number, cols: number, nTok: number): void;
 }
 
 const engine = createEngine({ generic: false });
@@ -120,6 +116,8 @@ function randomHalf(rng: Rng): number {
 }
 
 const gamma = (k: number, u = U) => (k * u) / (1 - k * u);
+/** bytes of a row of n values of ggml type `id` (ggml-types.ts geometry) */
+const rowBytes = (id: number, n: number) => (n / GGML_TYPES.get(id)!.blockSize) * GGML_TYPES.get(id)!.typeSize;
 
 /** same value incl. the sign of zero, or both NaN */
 const sameF = (a: number, b: number) => Object.is(a, b);
@@ -140,6 +138,9 @@ interface Format {
   dot(n: number, w: Ptr, x: Ptr): number;
   dotGeneric(n: number, w: Ptr, x: Ptr): number;
 }
+/** the per-format vec_dot exports by ggml type id */
+const dotOf = (type: number) => (type === Q2_K ? K.vec_dot_q2_K_q8_K : K.vec_dot_q3_K_q8_K);
+const dotGenericOf = (type: number) => (type === Q2_K ? K.vec_dot_q2_K_q8_K_generic : K.vec_dot_q3_K_q8_K_generic);
 const FORMATS: Format[] = [
   {
     name: 'Q2_K', type: Q2_K, bytes: 84, dOffsets: [80, 82],
@@ -227,34 +228,41 @@ function q8k(b: Uint8Array, o: number) {
 }
 
 interface DotRef {
-  /** ggml's generic order, transcribed (f32 at every step) */
-  ggml: number;
+  /** llama.cpp's x86 kernel transcribed (exact i32 lanes, FMAs exact then rounded to f32, hsum_float_8) */
+  x86: number;
   /** Σ w_p·x_p over the exact (unrounded) dequantized values, in float64 */
   exact: number;
   /** the bound on |kernel − exact| derived in the header (including the float64 reference's own error) */
   bound: number;
 }
 
+/** _mm256_fmadd_ps lane: a·b + c rounded once to f32 (a·b is exact in float64 here) */
+const fma = (a: number, b: number, c: number) => fr(a * b + c);
+/** hsum_float_8: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) in f32 */
+const hsum8 = (a: number[]) => fr(fr(fr(a[0] + a[4]) + fr(a[2] + a[6])) + fr(fr(a[1] + a[5]) + fr(a[3] + a[7])));
+
 function dotRef(type: number, w: Uint8Array, x: Uint8Array, nb: number): DotRef {
   let exact = 0, sumAbsProducts = 0;
   let boundSum = 0, under = 0;
-  let sumf = 0;
-  const sums = new Array<number>(8).fill(0);
+  const acc = new Array<number>(8).fill(0);
   for (let ib = 0; ib < nb; ib++) {
     const a = q8k(x, ib * Q8K_BYTES);
+    // lane u: values 4u..4u+3 of every 32-value chunk, each times its sub-block scale (exact)
+    const L = new Array<number>(8).fill(0);
+    let D: number, dReal: number;
     if (type === Q2_K) {
       const { q, sc, m, d, dmin } = q2k(w, ib * 84);
-      let summs = 0, isum = 0;
-      for (let j = 0; j < 16; j++) {
-        summs += a.bsums[j] * m[j];
-        let isuml = 0;
-        for (let i = 0; i < 16; i++) isuml += a.qs[16 * j + i] * q[16 * j + i];
-        isum += sc[j] * isuml;
+      // _mm256_madd_epi16(mins, bsums): lane k = m_{2k}·bsums[2k] + m_{2k+1}·bsums[2k+1]
+      const M = -fr(a.d * dmin);
+      for (let k = 0; k < 8; k++) {
+        const mins = m[2 * k] * a.bsums[2 * k] + m[2 * k + 1] * a.bsums[2 * k + 1];
+        acc[k] = fma(M, mins, acc[k]);
+        boundSum += Math.abs(a.d * dmin * mins);
+        under += 2 ** -150 * (Math.abs(mins) + 2);
       }
-      const dall = fr(a.d * d), dm = fr(a.d * dmin);
-      sumf = fr(sumf + fr(fr(dall * isum) - fr(dm * summs)));
-      boundSum += Math.abs(a.d * d * isum) + Math.abs(a.d * dmin * summs);
-      under += 2 ** -150 * (Math.abs(isum) + Math.abs(summs) + 2);
+      for (let p = 0; p < QK_K; p++) L[(p >> 2) & 7] += sc[p >> 4] * (a.qs[p] * q[p]);
+      D = fr(a.d * d);
+      dReal = a.d * d;
       for (let p = 0; p < QK_K; p++) {
         const wp = d * sc[p >> 4] * q[p] - dmin * m[p >> 4]; // exact in float64 (f16 · ≤ 6 bits, ≥ 2^-24 steps)
         const prod = wp * (a.d * a.qs[p]);
@@ -263,26 +271,25 @@ function dotRef(type: number, w: Uint8Array, x: Uint8Array, nb: number): DotRef 
       }
     } else {
       const { q, S, d } = q3k(w, ib * 110);
-      const aux32 = new Array<number>(8).fill(0);
-      for (let p = 0; p < QK_K; p++) aux32[p & 7] += S[p >> 4] * (a.qs[p] * q[p]);
-      const dd = fr(d * a.d);
-      for (let l = 0; l < 8; l++) {
-        sums[l] = fr(sums[l] + fr(dd * aux32[l]));
-        boundSum += Math.abs(d * a.d * aux32[l]);
-        under += 2 ** -150 * (Math.abs(aux32[l]) + 1);
-      }
+      for (let p = 0; p < QK_K; p++) L[(p >> 2) & 7] += S[p >> 4] * (a.qs[p] * q[p]);
+      D = fr(a.d * d);
+      dReal = a.d * d;
       for (let p = 0; p < QK_K; p++) {
         const prod = d * S[p >> 4] * q[p] * (a.d * a.qs[p]);
         exact += prod;
         sumAbsProducts += Math.abs(prod);
       }
     }
+    for (let u = 0; u < 8; u++) {
+      acc[u] = fma(D, L[u], acc[u]);
+      boundSum += Math.abs(dReal * L[u]);
+      under += 2 ** -150 * (Math.abs(L[u]) + 2);
+    }
   }
-  if (type === Q3_K) for (let l = 0; l < 8; l++) sumf = fr(sumf + sums[l]);
-  const g = type === Q2_K ? gamma(nb + 2) : gamma(nb + 8);
+  const g = type === Q2_K ? gamma(1 + 4 * nb + 3) : gamma(1 + 2 * nb + 3);
   // boundSum and under are themselves float64 sums: inflate by their relative error too
-  const bound = (g * boundSum + under * (1 + g)) * (1 + gamma(8 * nb + 8, U64)) + gamma(nb * QK_K + 1, U64) * sumAbsProducts;
-  return { ggml: sumf, exact, bound };
+  const bound = (g * boundSum + under * (1 + g)) * (1 + gamma(16 * nb + 8, U64)) + gamma(nb * QK_K + 1, U64) * sumAbsProducts;
+  return { x86: hsum8(acc), exact, bound };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -359,23 +366,21 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s', (name, f) => {
   it('the JS decoders agree with the layout (super-block bytes, Q8_K activation format)', () => {
     expect(GGML_TYPES.get(f.type)!.name).toBe(name);
     expect(rowBytes(f.type, QK_K)).toBe(f.bytes);
-    expect(runnableFormat(f.type)!.activation).toBe('q8_K');
-    expect(activationRowBytes('q8_K', QK_K)).toBe(Q8K_BYTES);
+    expect(rowBytes(15, QK_K)).toBe(Q8K_BYTES); // Q8_K
   });
 
-  it('dequantize_row (export and dispatch) == the JS decoder, bit for bit, on 1200 random super-blocks', () => {
+  it('dequantize_row == the JS decoder, bit for bit, on 1200 random super-blocks', () => {
     const rng = mulberry32(0x51 + f.type);
     const nb = 1200;
     const blocks = randomBlocks(rng, f, nb);
     const src = putBytes(blocks, 3); // misaligned on purpose
-    const y1 = alloc(nb * QK_K * 4), y2 = alloc(nb * QK_K * 4);
+    const y1 = alloc(nb * QK_K * 4);
     directDequant(f.type, src, y1, nb * QK_K);
-    K.dequantize_row(f.type, src, y2, nb * QK_K);
     const want = dequantRef(f.type, blocks, nb);
-    const a = getF32(y1, nb * QK_K), b = getF32(y2, nb * QK_K);
+    const a = getF32(y1, nb * QK_K);
     const bad: string[] = [];
     for (let i = 0; i < want.length && bad.length < 5; i++) {
-      if (!sameF(a[i], want[i]) || !sameF(b[i], want[i])) bad.push(`[${i}] ${a[i]} / ${b[i]} vs ${want[i]}`);
+      if (!sameF(a[i], want[i])) bad.push(`[${i}] ${a[i]} vs ${want[i]}`);
     }
     expect(bad).toEqual([]);
     expect(want.every(Number.isFinite)).toBe(true);
@@ -398,7 +403,7 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s', (name, f) => {
     const w = kind === 'extreme' ? extremeBlocks(rng, f, total) : randomBlocks(rng, f, total);
     const x = kind === 'quantized' ? q8kFromFloats(rng, total) : q8kRaw(rng, total);
 
-    it(`SIMD == generic == dispatch == ggml's generic order, bit for bit (${total} super-blocks, ${rowBlocks.length} rows)`, () => {
+    it(`SIMD == generic == llama.cpp's x86 order, bit for bit (${total} super-blocks, ${rowBlocks.length} rows)`, () => {
       const wp = putBytes(w, 1), xp = putBytes(x, 2);
       const bad: string[] = [];
       let b0 = 0, nonzero = 0;
@@ -406,10 +411,9 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s', (name, f) => {
         const n = nb * QK_K;
         const wo = wp + b0 * f.bytes, xo = xp + b0 * Q8K_BYTES;
         const simd = f.dot(n, wo, xo), gen = f.dotGeneric(n, wo, xo);
-        const row = K.vec_dot_row(f.type, n, wo, xo), rowGen = K.vec_dot_row_generic(f.type, n, wo, xo);
         const ref = dotRef(f.type, w.subarray(b0 * f.bytes, (b0 + nb) * f.bytes), x.subarray(b0 * Q8K_BYTES, (b0 + nb) * Q8K_BYTES), nb);
-        if (![gen, row, rowGen, ref.ggml].every((v) => sameF(v, simd)) && bad.length < 5) {
-          bad.push(`blocks ${b0}..${b0 + nb - 1}: SIMD ${simd} (${bits(simd)}) generic ${gen} (${bits(gen)}) row ${row} rowGeneric ${rowGen} ggml order ${ref.ggml} (${bits(ref.ggml)})`);
+        if (![gen, ref.x86].every((v) => sameF(v, simd)) && bad.length < 5) {
+          bad.push(`blocks ${b0}..${b0 + nb - 1}: SIMD ${simd} (${bits(simd)}) generic ${gen} (${bits(gen)}) x86 order ${ref.x86} (${bits(ref.x86)})`);
         }
         if (simd !== 0) nonzero++;
         b0 += nb;
@@ -436,33 +440,6 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s', (name, f) => {
       expect(worst).toBeGreaterThan(0); // rounding did happen somewhere: the bound was exercised
     });
   });
-
-  it('mul_mat / mul_mat_generic (with quantize_activation) equal vec_dot_row element by element', () => {
-    const rng = mulberry32(0x2000 + f.type);
-    const rows = 5, nTok = 3, cols = 3 * QK_K;
-    const wRowBytes = rowBytes(f.type, cols);
-    const w = randomBlocks(rng, f, rows * cols / QK_K);
-    expect(w.length).toBe(rows * wRowBytes);
-    const acts = Float32Array.from({ length: nTok * cols }, () => (2 * rng() - 1) * 3);
-    const xRowBytes = activationRowBytes('q8_K', cols);
-    const wp = putBytes(w), ap = putF32(acts), xp = alloc(nTok * xRowBytes), xg = alloc(nTok * xRowBytes);
-    for (let t = 0; t < nTok; t++) {
-      K.quantize_activation(f.type, ap + t * cols * 4, xp + t * xRowBytes, cols);
-      K.quantize_activation_generic(f.type, ap + t * cols * 4, xg + t * xRowBytes, cols);
-    }
-    expect(getBytes(xp, nTok * xRowBytes)).toEqual(getBytes(xg, nTok * xRowBytes));
-    const out = alloc(nTok * rows * 4), outG = alloc(nTok * rows * 4);
-    K.mul_mat(f.type, wp, wRowBytes, xp, xRowBytes, out, rows, 0, rows, cols, nTok);
-    K.mul_mat_generic(f.type, wp, wRowBytes, xp, xRowBytes, outG, rows, 0, rows, cols, nTok);
-    const o = getF32(out, nTok * rows), og = getF32(outG, nTok * rows);
-    for (let t = 0; t < nTok; t++) {
-      for (let r = 0; r < rows; r++) {
-        const want = K.vec_dot_row(f.type, cols, wp + r * wRowBytes, xp + t * xRowBytes);
-        expect(sameF(o[t * rows + r], want), `[${t}][${r}]`).toBe(true);
-        expect(sameF(og[t * rows + r], want), `generic [${t}][${r}]`).toBe(true);
-      }
-    }
-  });
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -475,7 +452,7 @@ describe('against llama.cpp (gguf-py reference dequantizer) on real tensors', ()
   const OURS = new Map([['Q2_K', Q2_K], ['Q3_K', Q3_K]]);
   const tested = new Map<string, number>();
 
-  /** the raw bytes of row `row` of a tensor (through readGguf's fileOffset and formats.ts's rowBytes) */
+  /** the raw bytes of row `row` of a tensor (through readGguf's fileOffset and ggml-types.ts's geometry) */
   function readRow(fd: number, fileOffset: number, type: number, n: number, row: number): Uint8Array {
     const rb = rowBytes(type, n);
     const raw = new Uint8Array(rb);
@@ -506,11 +483,10 @@ describe('against llama.cpp (gguf-py reference dequantizer) on real tensors', ()
           // the JSON holds f32 values printed losslessly, so equality is exact
           expect(values.every((v) => fr(v) === v), `${t.name} row ${row}: JSON values are f32`).toBe(true);
           const raw = readRow(fd, info!.fileOffset, type, n, row);
-          const src = putBytes(raw), dst = alloc(n * 4), dst2 = alloc(n * 4);
-          K.dequantize_row(type, src, dst, n);
-          directDequant(type, src, dst2, n);
-          const got = getF32(dst, n), got2 = getF32(dst2, n), js = dequantRef(type, raw, n / QK_K);
-          const bad = values.map((v, i) => (sameF(got[i], v) && sameF(got2[i], v) && sameF(js[i], v) ? '' : `[${i}] ${got[i]} / ${got2[i]} / js ${js[i]} vs ${v}`)).filter(Boolean);
+          const src = putBytes(raw), dst = alloc(n * 4);
+          directDequant(type, src, dst, n);
+          const got = getF32(dst, n), js = dequantRef(type, raw, n / QK_K);
+          const bad = values.map((v, i) => (sameF(got[i], v) && sameF(js[i], v) ? '' : `[${i}] ${got[i]} / js ${js[i]} vs ${v}`)).filter(Boolean);
           expect(bad.slice(0, 5), `${file} ${t.name} row ${row}`).toEqual([]);
           expect(values.some((v) => v !== 0), `${t.name} row ${row} is not all zeros`).toBe(true);
         }
@@ -528,7 +504,7 @@ describe('against llama.cpp (gguf-py reference dequantizer) on real tensors', ()
     expect(tested.get('Q3_K')).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(FILES)('%s: vec_dot on real rows: SIMD == generic == ggml order, within the derived bound', async (file) => {
+  it.each(FILES)('%s: vec_dot on real rows: SIMD == generic == x86 order, within the derived bound', async (file) => {
     const fx = readJsonFixture<DequantFixture>(join(FIXTURES, 'dequant', file));
     const path = join(FIXTURES, 'models', fx.model);
     const gguf = await readGguf(path);
@@ -546,9 +522,9 @@ describe('against llama.cpp (gguf-py reference dequantizer) on real tensors', ()
         for (const row of [0, 1, randInt(rng, 2, nRows - 2), nRows - 1]) {
           const w = readRow(fd, info.fileOffset, info.type, n, row);
           const wp = putBytes(w);
-          const simd = K.vec_dot_row(info.type, n, wp, xp), gen = K.vec_dot_row_generic(info.type, n, wp, xp);
+          const simd = dotOf(info.type)(n, wp, xp), gen = dotGenericOf(info.type)(n, wp, xp);
           const ref = dotRef(info.type, w, x, nb);
-          expect(sameF(simd, gen) && sameF(simd, ref.ggml), `${info.name} row ${row}: ${simd} ${gen} ${ref.ggml}`).toBe(true);
+          expect(sameF(simd, gen) && sameF(simd, ref.x86), `${info.name} row ${row}: ${simd} ${gen} ${ref.x86}`).toBe(true);
           expect(Math.abs(simd - ref.exact), `${info.name} row ${row}`).toBeLessThanOrEqual(ref.bound);
           checked++;
         }

@@ -4,18 +4,20 @@
 //   kc     [nKv][nHeadKv·headDim]       K cache rows
 //   vt     [nHeadKv·headDim][vtStride]  V cache, transposed (llama.cpp's v_trans layout)
 //   out    [nHead][headDim]
-//   scores [≥ nKv rounded up to 16]     scratch
+//   scores [≥ nKv rounded up to 32]     scratch
 //
 // Grouped-query attention: query head h reads KV head h / (nHead / nHeadKv).
 // The arithmetic follows llama.cpp's non-flash CPU path: kq = K·q per position, then
-// soft_max_ext (see softmax_inplace),
-// then kqv = Vᵀ·p as a dot product over positions. The probabilities past nKv are zero up to the
-// next multiple of 16, so that dot runs over whole 16-lane steps exactly as ggml's padded n_kv does.
-import { vec_dot_f32, vec_dot_f32_generic } from '../quant/float_dot';
+// soft_max_ext (see softmax_inplace), then kqv = Vᵀ·p as a dot product over positions.
+// llama.cpp attends over n_kv = the used cells padded to 32 (the rest masked), so the scores past nKv
+// are zero up to that multiple of 32 and the Vᵀ·p dot runs over the same length. Both products are
+// mul_mats whose batch is the number of query tokens: `batched` (≥ 2 tokens in the ubatch) selects
+// tinyBLAS's summation order, one token ggml_vec_dot_f32's (see quant/float_dot.ts).
+import { vec_dot_f32, vec_dot_f32_generic, vec_dot_f32_tinyblas, vec_dot_f32_tinyblas_generic } from '../quant/float_dot';
 import { ggml_expf, reduce_add_16 } from '../util/expf';
 
 /**
- * ggml_vec_soft_max_f32 over nPad scores (a multiple of 16; entries past n are masked out):
+ * ggml_vec_soft_max_f32 over nPad scores (a multiple of 32; entries past n are masked out):
  * e = ggml_expf(x - max), summed per 16 lanes in f32 (reduce_add) and across chunks in double,
  * then scaled by f32(1 / sum).
  */
@@ -36,43 +38,48 @@ import { ggml_expf, reduce_add_16 } from '../util/expf';
   }
 }
 
+@inline function dot(simd: bool, batched: bool, n: i32, a: usize, b: usize): f32 {
+  if (batched) return simd ? vec_dot_f32_tinyblas(n, a, b) : vec_dot_f32_tinyblas_generic(n, a, b);
+  return simd ? vec_dot_f32(n, a, b) : vec_dot_f32_generic(n, a, b);
+}
+
 @inline function attention_impl(
   simd: bool, q: usize, kc: usize, vt: usize, out: usize, scores: usize,
-  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32,
+  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32, batched: bool,
 ): void {
   const group = nHead / nHeadKv;
   const kRowBytes = <usize>kvRowFloats << 2;
-  const nPad = (nKv + 15) & ~15;
+  const nPad = (nKv + 31) & ~31;
   for (let h = 0; h < nHead; h++) {
     const qh = q + (<usize>(h * headDim) << 2);
     const kvh = h / group;
     const kOff = <usize>(kvh * headDim) << 2;
     for (let t = 0; t < nKv; t++) {
       const kt = kc + <usize>t * kRowBytes + kOff;
-      const d = simd ? vec_dot_f32(headDim, kt, qh) : vec_dot_f32_generic(headDim, kt, qh);
+      const d = dot(simd, batched, headDim, kt, qh);
       store<f32>(scores + (<usize>t << 2), d * scale);
     }
     softmax_inplace(scores, nKv, nPad);
     const oh = out + (<usize>(h * headDim) << 2);
     for (let d = 0; d < headDim; d++) {
       const vrow = vt + (<usize>((kvh * headDim + d) * vtStride) << 2);
-      store<f32>(oh + (<usize>d << 2), simd ? vec_dot_f32(nPad, vrow, scores) : vec_dot_f32_generic(nPad, vrow, scores));
+      store<f32>(oh + (<usize>d << 2), dot(simd, batched, nPad, vrow, scores));
     }
   }
 }
 
 export function attention(
   q: usize, kc: usize, vt: usize, out: usize, scores: usize,
-  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32,
+  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32, batched: bool,
 ): void {
-  attention_impl(true, q, kc, vt, out, scores, nHead, nHeadKv, headDim, nKv, kvRowFloats, vtStride, scale);
+  attention_impl(true, q, kc, vt, out, scores, nHead, nHeadKv, headDim, nKv, kvRowFloats, vtStride, scale, batched);
 }
 
 export function attention_generic(
   q: usize, kc: usize, vt: usize, out: usize, scores: usize,
-  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32,
+  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32, batched: bool,
 ): void {
-  attention_impl(false, q, kc, vt, out, scores, nHead, nHeadKv, headDim, nKv, kvRowFloats, vtStride, scale);
+  attention_impl(false, q, kc, vt, out, scores, nHead, nHeadKv, headDim, nKv, kvRowFloats, vtStride, scale, batched);
 }
 
 /** dst[c][pos0 + r] = src[r][c] for nRows rows of nCols: new V rows into the transposed cache. */

@@ -1,3 +1,5 @@
+import { fma32, fma_f32x4 } from '../util/fma';
+
 // RoPE, llama.cpp "normal" mode (GGML_ROPE_TYPE_NORM): rotate adjacent pairs (x[2i], x[2i+1]) of
 // the first nDims values of every head by theta_i = pos · base^(-2i/nDims); values past nDims are
 // left alone.
@@ -19,13 +21,17 @@ export function rope_cache(cache: usize, pos: i32, nDims: i32, freqBase: f32, fr
   }
 }
 
-/** rotate the pair at p by table entry i */
+/**
+ * rotate the pair at p by table entry i: ggml's `x0*cos - x1*sin`, `x0*sin + x1*cos` as GCC
+ * compiles them (-ffp-contract=fast): the first product fused into the sum, fma(x0, c, -(x1·s)) and
+ * fma(x0, s, x1·c)
+ */
 @inline function rotate_pair(p: usize, cache: usize, i: i32): void {
   const c = load<f32>(cache + (<usize>i << 2));
   const s = load<f32>(cache + (<usize>(i + 1) << 2));
   const x0 = load<f32>(p), x1 = load<f32>(p, 4);
-  store<f32>(p, x0 * c - x1 * s);
-  store<f32>(p, x0 * s + x1 * c, 4);
+  store<f32>(p, fma32(x0, c, -(x1 * s)));
+  store<f32>(p, fma32(x0, s, x1 * c), 4);
 }
 
 export function rope_norm_generic(x: usize, nHeads: i32, headDim: i32, nDims: i32, cache: usize): void {
@@ -36,8 +42,8 @@ export function rope_norm_generic(x: usize, nHeads: i32, headDim: i32, nDims: i3
 }
 
 /**
- * Two pairs per f32x4: [x0 x1 x2 x3]·[c0 c0 c1 c1] + [x1 x0 x3 x2]·[-s0 s0 -s1 s1].
- * Bit-identical to the generic twin: a + (-b) is exactly a - b and there is no fused multiply-add.
+ * Two pairs per f32x4: fma([x0 x0 x2 x2], [c0 s0 c1 s1], [x1 x1 x3 x3]·[-s0 c0 -s1 c1]) — the
+ * same fused operations as rotate_pair, so bit-identical to the generic twin.
  */
 export function rope_norm(x: usize, nHeads: i32, headDim: i32, nDims: i32, cache: usize): void {
   const sign = f32x4(-1, 1, -1, 1);
@@ -45,13 +51,13 @@ export function rope_norm(x: usize, nHeads: i32, headDim: i32, nDims: i32, cache
     const hp = x + (<usize>(h * headDim) << 2);
     let i = 0;
     for (; i + 4 <= nDims; i += 4) {
-      const cs = v128.load(cache + (<usize>i << 2)); // c0 s0 c1 s1
-      const cos = i32x4.shuffle(cs, cs, 0, 0, 2, 2);
-      const sin = f32x4.mul(i32x4.shuffle(cs, cs, 1, 1, 3, 3), sign);
+      const cs = v128.load(cache + (<usize>i << 2));                       // c0 s0 c1 s1
       const p = hp + (<usize>i << 2);
-      const v = v128.load(p);
-      const swapped = i32x4.shuffle(v, v, 1, 0, 3, 2);
-      v128.store(p, f32x4.add(f32x4.mul(v, cos), f32x4.mul(swapped, sin)));
+      const v = v128.load(p);                                               // x0 x1 x2 x3
+      const first = i32x4.shuffle(v, v, 0, 0, 2, 2);                        // x0 x0 x2 x2
+      const second = i32x4.shuffle(v, v, 1, 1, 3, 3);                       // x1 x1 x3 x3
+      const other = f32x4.mul(i32x4.shuffle(cs, cs, 1, 0, 3, 2), sign);     // -s0 c0 -s1 c1
+      v128.store(p, fma_f32x4(first, cs, f32x4.mul(second, other)));
     }
     for (; i < nDims; i += 2) rotate_pair(hp + (<usize>i << 2), cache, i);
   }

@@ -2,17 +2,21 @@
 // llama.cpp's x86 (AVX-512) CPU backend sums them, because with F16 weights the activations are
 // rounded to f16 and the smallest difference upstream can flip a rounding downstream.
 //
-// Two orders, chosen by the row length n:
-// - n % 16 == 0, llamafile's tinyBLAS (what ggml uses for these row lengths): 16 lanes, lane j
-//   accumulates elements j, j+16, j+32, …; then `_mm512_reduce_add_ps`: lanes (j, j+8), (j, j+4),
-//   (j, j+2), (0, 1).
-// - otherwise ggml_vec_dot_f32 / ggml_vec_dot_f16: steps of 64 elements into 4 accumulators of 16
-//   lanes, folded as acc0+acc2, acc1+acc3, then their sum, reduced as above; the last n % 64
-//   elements are added one by one (in f32 for F32 weights, in double for F16 weights).
-// ggml fuses each multiply-add; WASM SIMD128 cannot, so each product is rounded before the add.
+// Two orders, as llama.cpp routes a matrix product:
+// - `vec_dot_*_tinyblas`: a batch of two or more tokens with a row length n % 16 == 0 goes to
+//   llamafile's tinyBLAS (`llamafile_sgemm` declines n < 2 tokens, "only for prompt processing"):
+//   16 lanes, lane j accumulates elements j, j+16, j+32, …; then `_mm512_reduce_add_ps`: lanes
+//   (j, j+8), (j, j+4), (j, j+2), (0, 1). Other row lengths fall back to the next order.
+// - `vec_dot_*`: one token (or another row length) runs ggml_vec_dot_f32 / ggml_vec_dot_f16: steps of
+//   64 elements into 4 accumulators of 16 lanes, folded as acc0+acc2, acc1+acc3, then their sum,
+//   reduced as above; the last n % 64 elements are added one by one (in f32 for F32 weights, in
+//   double for F16 weights).
+// Every multiply-add is fused, as ggml's `_mm512_fmadd_ps` (and GCC's contraction of the f32 tail)
+// does; WASM has no FMA, so util/fma.ts computes the correctly rounded result through f64.
 // The `_generic` twins spell the same order out in scalar code; SIMD and generic agree bit for bit.
 import { fp16_to_fp32, fp16x8_lo } from '../util/fp16';
 import { hsum_f32x4 } from '../util/simd';
+import { fma32, fma_f32x4 } from '../util/fma';
 
 const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar lane accumulators
 
@@ -55,12 +59,12 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
   return reduce_add16_generic(LANES);
 }
 
-@inline function dot_generic<T>(n: i32, w: usize, x: usize): f32 {
-  if (n % 16 == 0) {
+@inline function dot_generic<T>(tinyblas: bool, n: i32, w: usize, x: usize): f32 {
+  if (tinyblas && n % 16 == 0) {
     memory.fill(LANES, 0, 16 * 4);
     for (let i = 0; i < n; i += 16) {
       for (let j = 0; j < 16; j++) {
-        store<f32>(lane(j), load<f32>(lane(j)) + weight<T>(w, i + j) * load<f32>(x + (<usize>(i + j) << 2)));
+        store<f32>(lane(j), fma32(weight<T>(w, i + j), load<f32>(x + (<usize>(i + j) << 2)), load<f32>(lane(j))));
       }
     }
     return reduce16_generic();
@@ -69,7 +73,7 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
   const np = n & ~63;
   for (let i = 0; i < np; i += 64) {
     for (let j = 0; j < 64; j++) {
-      store<f32>(lane(j), load<f32>(lane(j)) + weight<T>(w, i + j) * load<f32>(x + (<usize>(i + j) << 2)));
+      store<f32>(lane(j), fma32(weight<T>(w, i + j), load<f32>(x + (<usize>(i + j) << 2)), load<f32>(lane(j))));
     }
   }
   for (let j = 0; j < 16; j++) store<f32>(lane(j), load<f32>(lane(j)) + load<f32>(lane(j + 32)));
@@ -84,22 +88,23 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
     for (let i = from; i < n; i++) s += <f64>(weight<T>(w, i) * load<f32>(x + (<usize>i << 2)));
     return <f32>s;
   }
-  for (let i = from; i < n; i++) sum += weight<T>(w, i) * load<f32>(x + (<usize>i << 2));
+  for (let i = from; i < n; i++) sum = fma32(weight<T>(w, i), load<f32>(x + (<usize>i << 2)), sum);
   return sum;
 }
 
-@inline function mul4<T>(w: usize, x: usize, i: i32): v128 {
-  return f32x4.mul(weight4<T>(w, i), v128.load(x + (<usize>i << 2)));
+/** acc + w[i..i+3]·x[i..i+3], fused */
+@inline function fma4<T>(acc: v128, w: usize, x: usize, i: i32): v128 {
+  return fma_f32x4(weight4<T>(w, i), v128.load(x + (<usize>i << 2)), acc);
 }
 
-@inline function dot_simd<T>(n: i32, w: usize, x: usize): f32 {
+@inline function dot_simd<T>(tinyblas: bool, n: i32, w: usize, x: usize): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  if (n % 16 == 0) {
+  if (tinyblas && n % 16 == 0) {
     for (let i = 0; i < n; i += 16) {
-      a0 = f32x4.add(a0, mul4<T>(w, x, i));
-      a1 = f32x4.add(a1, mul4<T>(w, x, i + 4));
-      a2 = f32x4.add(a2, mul4<T>(w, x, i + 8));
-      a3 = f32x4.add(a3, mul4<T>(w, x, i + 12));
+      a0 = fma4<T>(a0, w, x, i);
+      a1 = fma4<T>(a1, w, x, i + 4);
+      a2 = fma4<T>(a2, w, x, i + 8);
+      a3 = fma4<T>(a3, w, x, i + 12);
     }
     return reduce_add16(a0, a1, a2, a3);
   }
@@ -109,22 +114,22 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
   let b12 = f32x4.splat(0), b13 = f32x4.splat(0), b14 = f32x4.splat(0), b15 = f32x4.splat(0);
   const np = n & ~63;
   for (let i = 0; i < np; i += 64) {
-    a0 = f32x4.add(a0, mul4<T>(w, x, i));
-    a1 = f32x4.add(a1, mul4<T>(w, x, i + 4));
-    a2 = f32x4.add(a2, mul4<T>(w, x, i + 8));
-    a3 = f32x4.add(a3, mul4<T>(w, x, i + 12));
-    b4 = f32x4.add(b4, mul4<T>(w, x, i + 16));
-    b5 = f32x4.add(b5, mul4<T>(w, x, i + 20));
-    b6 = f32x4.add(b6, mul4<T>(w, x, i + 24));
-    b7 = f32x4.add(b7, mul4<T>(w, x, i + 28));
-    b8 = f32x4.add(b8, mul4<T>(w, x, i + 32));
-    b9 = f32x4.add(b9, mul4<T>(w, x, i + 36));
-    b10 = f32x4.add(b10, mul4<T>(w, x, i + 40));
-    b11 = f32x4.add(b11, mul4<T>(w, x, i + 44));
-    b12 = f32x4.add(b12, mul4<T>(w, x, i + 48));
-    b13 = f32x4.add(b13, mul4<T>(w, x, i + 52));
-    b14 = f32x4.add(b14, mul4<T>(w, x, i + 56));
-    b15 = f32x4.add(b15, mul4<T>(w, x, i + 60));
+    a0 = fma4<T>(a0, w, x, i);
+    a1 = fma4<T>(a1, w, x, i + 4);
+    a2 = fma4<T>(a2, w, x, i + 8);
+    a3 = fma4<T>(a3, w, x, i + 12);
+    b4 = fma4<T>(b4, w, x, i + 16);
+    b5 = fma4<T>(b5, w, x, i + 20);
+    b6 = fma4<T>(b6, w, x, i + 24);
+    b7 = fma4<T>(b7, w, x, i + 28);
+    b8 = fma4<T>(b8, w, x, i + 32);
+    b9 = fma4<T>(b9, w, x, i + 36);
+    b10 = fma4<T>(b10, w, x, i + 40);
+    b11 = fma4<T>(b11, w, x, i + 44);
+    b12 = fma4<T>(b12, w, x, i + 48);
+    b13 = fma4<T>(b13, w, x, i + 52);
+    b14 = fma4<T>(b14, w, x, i + 56);
+    b15 = fma4<T>(b15, w, x, i + 60);
   }
   // acc0 += acc2, acc1 += acc3, acc0 += acc1
   a0 = f32x4.add(f32x4.add(a0, b8), f32x4.add(b4, b12));
@@ -134,10 +139,15 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
   return leftovers<T>(reduce_add16(a0, a1, a2, a3), np, n, w, x);
 }
 
-/** Σ x[i]·y[i] over n f32 values */
-export function vec_dot_f32(n: i32, x: usize, y: usize): f32 { return dot_simd<f32>(n, x, y); }
-export function vec_dot_f32_generic(n: i32, x: usize, y: usize): f32 { return dot_generic<f32>(n, x, y); }
+/** Σ x[i]·y[i] over n f32 values, in ggml_vec_dot_f32's order (one token) */
+export function vec_dot_f32(n: i32, x: usize, y: usize): f32 { return dot_simd<f32>(false, n, x, y); }
+export function vec_dot_f32_generic(n: i32, x: usize, y: usize): f32 { return dot_generic<f32>(false, n, x, y); }
+/** the same in tinyBLAS's order (a batch of tokens) */
+export function vec_dot_f32_tinyblas(n: i32, x: usize, y: usize): f32 { return dot_simd<f32>(true, n, x, y); }
+export function vec_dot_f32_tinyblas_generic(n: i32, x: usize, y: usize): f32 { return dot_generic<f32>(true, n, x, y); }
 
 /** Σ w[i]·x[i], w f16, x f32 (f16-rounded when llama.cpp rounds it, see f16.ts) */
-export function vec_dot_f16(n: i32, w: usize, x: usize): f32 { return dot_simd<u16>(n, w, x); }
-export function vec_dot_f16_generic(n: i32, w: usize, x: usize): f32 { return dot_generic<u16>(n, w, x); }
+export function vec_dot_f16(n: i32, w: usize, x: usize): f32 { return dot_simd<u16>(false, n, w, x); }
+export function vec_dot_f16_generic(n: i32, w: usize, x: usize): f32 { return dot_generic<u16>(false, n, w, x); }
+export function vec_dot_f16_tinyblas(n: i32, w: usize, x: usize): f32 { return dot_simd<u16>(true, n, w, x); }
+export function vec_dot_f16_tinyblas_generic(n: i32, w: usize, x: usize): f32 { return dot_generic<u16>(true, n, w, x); }

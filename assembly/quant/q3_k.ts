@@ -17,24 +17,21 @@
 //   (ggml reads the 12 bytes as three u32 and recombines them with kmask1 = 0x03030303 and
 //   kmask2 = 0x0f0f0f0f into 16 bytes; same values.)
 //
-// Dot product with Q8_K activations (value = d_x · q8), as ggml_vec_dot_q3_K_q8_K_generic, which
-// keeps eight integer lanes and eight float lanes: lane l gets every weight p with p % 8 == l.
-//   per super-block:  aux32[l] = Σ_j S_j · Σ_{p ∈ j, p % 8 = l} q8[p] · q[p]      (exact, i32:
-//                     32 terms of |S·q·q8| ≤ 32·4·128, so |aux32| ≤ 2^19)
-//                     dd = f32(d · d_x)
-//                     sums[l] = sums[l] + f32(dd · f32(aux32[l]))    (f32 conversion exact)
-//   after the last super-block:  sumf = ((… ((+0 + sums[0]) + sums[1]) …) + sums[7])
-// with sums[l] starting at +0. This is the lane scheme util/kscales.ts provides for all K-quants:
-// the generic twin uses its scalar lanes (k_aux_add, k_sums_add, k_sums_total); the SIMD version
-// its vector form (aux32 and sums in two i32x4 / f32x4 each, lanes 0..3 and 4..7, the same
-// roundings per lane), so the twins agree bit for bit. Only the scale unpacking and the 3-bit
-// unpacking are Q3_K's own.
+// Dot product with Q8_K activations (value = d_x · q8): llama.cpp's x86 kernel bit for bit,
+// ggml_vec_dot_q3_K_q8_K, `#elif defined __AVX2__` branch (ggml-cpu-quants.c at c392e50; the lane
+// scheme is util/x86.ts; its `maddubs(low 2 bits, q8) − maddubs(4·(hmask bit clear), q8)` is q·q8,
+// exact). Per super-block, with dd = f32(d_x · d):
+//   L[u]  = Σ_j S_j · Σ q·q8 over the values 32c + 4u … 32c + 4u + 3 of each 32-value chunk c
+//           (value p belongs to sub-block j = p / 16)                     (exact i32, u = 0..7;
+//           |L[u]| ≤ 32·32·4·128 = 2^19)
+//   acc[u] = fma(dd, f32(L[u]), acc[u])
+// and at the end  hsum_float_8(acc) = ((acc0 + acc4) + (acc2 + acc6)) + ((acc1 + acc5) + (acc3 + acc7)).
 import { QK_K } from '../layout';
 import { fp16_to_fp32 } from '../util/fp16';
 import {
-  K_AUX8, k_sums_clear, k_aux_clear, k_aux_add, k_sums_add, k_sums_total,
-  lane_sums_i8x16, scale_lanes_lo, scale_lanes_hi, sums_add_f32x4, sums_total_f32x4,
-} from '../util/kscales';
+  X86_L, X86_ACC, X86_AUX8, x86_clear, x86_lanes_add, x86_fma, x86_hsum8,
+  x86_pairs_lo, x86_pairs_hi, x86_quads, x86_fma_f32x4, x86_hsum8_f32x4,
+} from '../util/x86';
 import { Q8_K_BYTES, Q8_K_QS } from './q8_k';
 
 export const Q3_K_BYTES: i32 = 110;
@@ -82,18 +79,18 @@ export function dequantize_row_q3_K(x: usize, y: usize, k: i32): void {
   }
 }
 
-/** The scalar twin: ggml_vec_dot_q3_K_q8_K_generic's lanes and order (see the header). */
+/** The scalar twin: the x86 lanes and float order in scalars (see the header). */
 export function vec_dot_q3_K_q8_K_generic(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK_K;
-  k_sums_clear();
+  x86_clear(X86_ACC);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block(w, ib), xb = q8_block(x, ib);
-    for (let p = 0; p < QK_K; p++) store<i8>(K_AUX8 + p, <i8>quant(wb, p)); // ggml's aux8
-    k_aux_clear();
-    for (let j = 0; j < 16; j++) k_aux_add(scale(wb, j), K_AUX8 + (j << 4), xb + Q8_K_QS + (j << 4), 16);
-    k_sums_add(fp16_to_fp32(load<u16>(wb + D)) * load<f32>(xb));
+    for (let p = 0; p < QK_K; p++) store<i8>(X86_AUX8 + p, <i8>quant(wb, p));
+    x86_clear(X86_L);
+    for (let j = 0; j < 16; j++) x86_lanes_add(scale(wb, j), X86_AUX8 + (j << 4), xb + Q8_K_QS + (j << 4), j << 4, 16);
+    x86_fma(X86_ACC, load<f32>(xb) * fp16_to_fp32(load<u16>(wb + D)), X86_L, 8);
   }
-  return k_sums_total(0);
+  return x86_hsum8(X86_ACC);
 }
 
 /** The 16 6-bit scale_j (0..63, not yet − 32) of the super-block at xb as byte lanes (lane j). */
@@ -113,24 +110,25 @@ export function vec_dot_q3_K_q8_K_generic(n: i32, w: usize, x: usize): f32 {
   return v128.or(low, i8x16.shl(high, 4));
 }
 
-/** (S_j, S_j+1) as i16 pairs in every 32-bit lane (kscales' scale_pair layout), from scales16 */
-@inline function scale_pair_q3(sc: v128, j: i32): v128 {
-  // bytes j, j + 1 zero-extended by swizzle's out-of-range index 0x80, then − 32
-  return i16x8.sub(i8x16.swizzle(sc, i32x4.splat(0x80008000 | j | ((j + 1) << 16))), i16x8.splat(32));
+/** S_j = scale_j − 32 in every i16 lane, from scales16 */
+@inline function scale_splat_q3(sc: v128, j: i32): v128 {
+  // byte j zero-extended by swizzle's out-of-range index 0x80, then − 32
+  return i16x8.sub(i8x16.swizzle(sc, i16x8.splat(<i16>(0x8000 | j))), i16x8.splat(32));
 }
 
-/** Same sums as the generic twin: aux32 as two i32x4, sums as two f32x4, the same roundings per lane. */
+/** Same sums as the generic twin: the x86 lanes through pair lanes in i32x4, the floats in f64x2. */
 export function vec_dot_q3_K_q8_K(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK_K;
   const m3 = i8x16.splat(3);
   const four = i8x16.splat(4);
   const zero = i8x16.splat(0);
-  let sumsLo = f32x4.splat(0), sumsHi = f32x4.splat(0);
+  let accLo = f32x4.splat(0), accHi = f32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block(w, ib), xb = q8_block(x, ib);
     const sc = scales16(wb);
     const hmA = v128.load(wb + HMASK), hmB = v128.load(wb + HMASK + 16);
-    let accLo = i32x4.splat(0), accHi = i32x4.splat(0);
+    // pair lanes (util/x86.ts) of bytes 0..7, 8..15 (a0, a1) and 16..23, 24..31 (b0, b1) of the chunks
+    let a0 = zero, a1 = zero, b0 = zero, b1 = zero;
     for (let h = 0; h < 2; h++) {
       const qa = v128.load(wb + QS + (h << 5)), qb = v128.load(wb + QS + (h << 5) + 16);
       const q8p = xb + Q8_K_QS + (h << 7);
@@ -141,17 +139,18 @@ export function vec_dot_q3_K_q8_K(n: i32, w: usize, x: usize): f32 {
         // q = low 2 bits − 4 where the hmask bit is clear
         const a = i8x16.sub(v128.and(i8x16.shr_u(qa, shift), m3), v128.and(i8x16.eq(v128.and(hmA, bit), zero), four));
         const b = i8x16.sub(v128.and(i8x16.shr_u(qb, shift), m3), v128.and(i8x16.eq(v128.and(hmB, bit), zero), four));
-        const j = (h << 3) + (s << 1); // sub-blocks j (a) and j + 1 (b)
-        const pair = scale_pair_q3(sc, j);
-        // lane sums in i16: |a·q8 + a'·q8'| ≤ 2·4·128 = 1024 < 2^15, exact
-        const pa = lane_sums_i8x16(a, v128.load(q8p + (s << 5))), pb = lane_sums_i8x16(b, v128.load(q8p + (s << 5) + 16));
-        accLo = i32x4.add(accLo, scale_lanes_lo(pa, pb, pair));
-        accHi = i32x4.add(accHi, scale_lanes_hi(pa, pb, pair));
+        const j = (h << 3) + (s << 1); // sub-blocks j (a: chunk bytes 0..15) and j + 1 (b: 16..31)
+        const sa = scale_splat_q3(sc, j), sb = scale_splat_q3(sc, j + 1);
+        const xa = v128.load(q8p + (s << 5)), xb2 = v128.load(q8p + (s << 5) + 16);
+        a0 = i32x4.add(a0, x86_pairs_lo(a, xa, sa));
+        a1 = i32x4.add(a1, x86_pairs_hi(a, xa, sa));
+        b0 = i32x4.add(b0, x86_pairs_lo(b, xb2, sb));
+        b1 = i32x4.add(b1, x86_pairs_hi(b, xb2, sb));
       }
     }
-    const dd: f32 = fp16_to_fp32(load<u16>(wb + D)) * load<f32>(xb);
-    sumsLo = sums_add_f32x4(sumsLo, dd, accLo);
-    sumsHi = sums_add_f32x4(sumsHi, dd, accHi);
+    const dd = f64x2.splat(<f64>(load<f32>(xb) * fp16_to_fp32(load<u16>(wb + D))));
+    accLo = x86_fma_f32x4(accLo, dd, x86_quads(a0, a1));
+    accHi = x86_fma_f32x4(accHi, dd, x86_quads(b0, b1));
   }
-  return sums_total_f32x4(0, sumsLo, sumsHi);
+  return x86_hsum8_f32x4(accLo, accHi);
 }

@@ -9,14 +9,24 @@
 //
 // Activation format: Q8_1 (see q8_1.ts: d, s = d·Σq_x, 32 int8). Since
 // Σ (d_w·q_w + m_w)·(d_x·q_x) = d_w·d_x·Σ q_w·q_x + m_w·(d_x·Σ q_x), the offset costs one product
-// with the precomputed s. ggml's scalar reference (ggml_vec_dot_q4_1_q8_1_generic), per block, in f32:
+// with the precomputed s.
 //
-//   sumf += (d_w · d_x) · f32(sumi) + m_w · s_x
+// ---- the dot product: llama.cpp's x86 order -------------------------------------------------------
+// llama.cpp c392e50's x86 CPU backend has no other kernel for Q4_1: it is not repacked
+// (ggml-cpu-aarch64.cpp repacks only Q4_0 on x86) and llamafile_sgemm has no Q4_1 case, so batches
+// and single tokens alike run ggml_vec_dot_q4_1_q8_1, `__AVX2__` branch (ggml-cpu-quants.c), once per
+// (row, token) — a token's result does not depend on the batch. Per block, with the 8-lane scheme of
+// util/legacy.ts (L[k]: 4 consecutive products, `mul_sum_us8_pairs_float`, weights unsigned):
 //
-// i.e. t = f32(f32(d_w·d_x)·sumi) + f32(m_w·s_x) rounded, then sumf = f32(sumf + t), block after block.
+//   acc[k] = fma(d_w·d_x, f32(L[k]), acc[k])      (`_mm256_fmadd_ps(d0d1, xy, acc)`)
+//   summs  = summs + m_w·s_x                      (f32; the product of two f16 values is exact)
+//
+// and at the end  result = hsum_float_8(acc) + summs. Both twins below compute exactly that.
 import { fp16_to_fp32 } from '../util/fp16';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
-import { QK, block_at, block_dot_i8, half_at, nib_hi, nib_lo } from '../util/legacy';
+import {
+  LEG_ACC, LEG_Q, QK, acc_clear, block_at, fma_block, fma_lanes4, half_at, hsum8, hsum8_f32x4, nib_hi, nib_lo, quads,
+} from '../util/legacy';
 import { Q8_1_BYTES } from './q8_1';
 
 export const Q4_1_BYTES: i32 = 20;
@@ -35,36 +45,41 @@ export function dequantize_row_q4_1(x: usize, y: usize, k: i32): void {
   }
 }
 
-/** the per-block float step both twins share: (d_w·d_x)·sumi + m_w·s_x */
-@inline function block_term(wb: usize, xb: usize, sumi: i32): f32 {
-  const dd = fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb));
-  return dd * <f32>sumi + fp16_to_fp32(half_at(wb + 2)) * fp16_to_fp32(half_at(xb + 2));
+/** m_w·s_x of one block (exact in f32) */
+@inline function min_term(wb: usize, xb: usize): f32 {
+  return fp16_to_fp32(half_at(wb + 2)) * fp16_to_fp32(half_at(xb + 2));
 }
 
-/** ggml_vec_dot_q4_1_q8_1_generic: sumf += (d_w·d_x)·sumi + m_w·s_x per block, in block order. */
+/** ggml_vec_dot_q4_1_q8_1 (AVX2) in scalar code: acc[k] = fma(d_w·d_x, L[k], acc[k]), summs += m_w·s_x, hsum_float_8(acc) + summs */
 export function vec_dot_q4_1_q8_1_generic(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
-  let sumf: f32 = 0;
+  acc_clear(LEG_ACC);
+  let summs: f32 = 0;
   for (let ib = 0; ib < nb; ib++) {
     const wb = block_at(w, ib, Q4_1_BYTES), xb = block_at(x, ib, Q8_1_BYTES);
-    let sumi0 = 0, sumi1 = 0;
+    summs += min_term(wb, xb);
     for (let j = 0; j < QK / 2; j++) {
-      sumi0 += nib_lo(wb + 4, j) * <i32>load<i8>(xb + 4 + j);
-      sumi1 += nib_hi(wb + 4, j) * <i32>load<i8>(xb + 4 + j + QK / 2);
+      store<i8>(LEG_Q + j, <i8>nib_lo(wb + 4, j));
+      store<i8>(LEG_Q + j + QK / 2, <i8>nib_hi(wb + 4, j));
     }
-    sumf += block_term(wb, xb, sumi0 + sumi1);
+    fma_block(LEG_ACC, fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb)), LEG_Q, xb + 4);
   }
-  return sumf;
+  return hsum8(LEG_ACC) + summs;
 }
 
-/** The SIMD twin: nibbles (0..15) as int8 lanes, the integer dot in i32x4 lanes, the same float steps. */
+/** The SIMD twin: the 8 lanes as two i32x4 of quads, the FMAs in f64x2 (fma_lanes4), the same sums. */
 export function vec_dot_q4_1_q8_1(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
-  let sumf: f32 = 0;
+  let acc_lo = f32x4.splat(0), acc_hi = f32x4.splat(0);
+  let summs: f32 = 0;
   for (let ib = 0; ib < nb; ib++) {
     const wb = block_at(w, ib, Q4_1_BYTES), xb = block_at(x, ib, Q8_1_BYTES);
+    summs += min_term(wb, xb);
     const qs = v128.load(wb + 4);
-    sumf += block_term(wb, xb, block_dot_i8(nibbles_lo(qs), nibbles_hi(qs), xb + 4));
+    const lo = nibbles_lo(qs), hi = nibbles_hi(qs);
+    const dd = f64x2.splat(<f64>(fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb))));
+    acc_lo = fma_lanes4(acc_lo, dd, quads(lo, v128.load(xb + 4)));
+    acc_hi = fma_lanes4(acc_hi, dd, quads(hi, v128.load(xb + 20)));
   }
-  return sumf;
+  return hsum8_f32x4(acc_lo, acc_hi) + summs;
 }

@@ -10,14 +10,24 @@
 //
 // (The block is 22 bytes, so qh and qs are only 2-byte aligned within a row.)
 //
-// Activation format: Q8_0. ggml's scalar reference (ggml_vec_dot_q5_0_q8_0_generic), per block, in f32:
+// Activation format: Q8_0.
 //
-//   sumf += (d_w · d_x) · f32(sumi)
-//
-// — note the scale product is formed first here, unlike Q4_0's (sumi·d_w)·d_x.
+// ---- the dot product: llama.cpp's x86 order -------------------------------------------------------
+// llama.cpp c392e50's x86 CPU backend (AVX-512 build, -march=native; Q5_0 is not repacked on x86):
+//   - a batch of ≥ 2 tokens: llamafile_sgemm → tinyBLAS_Q0_AVX<block_q5_0, block_q8_0, float>
+//     (llamafile/sgemm.cpp; load(block_q5_0) = denibble | bittobyte gives q − 16 as int8 in element
+//     order): per output Cv = madd(set1(d_w·d_x), updot(sign(w, w), sign(x, w)), Cv), then hsum(Cv);
+//   - one token (llamafile_sgemm declines n < 2): ggml_vec_dot_q5_0_q8_0, `__AVX2__` branch:
+//     acc = fmadd(set1(d_w·d_x), mul_sum_i8_pairs_float(q − 16, x), acc), then hsum_float_8(acc).
+// Both are the 8-lane scheme of util/legacy.ts, per block acc[k] = fma(d_w·d_x, f32(L[k]), acc[k])
+// and hsum_float_8 at the end, with the same lanes and order: a token's result does not depend on
+// the batch. Both twins below compute exactly that.
 import { fp16_to_fp32 } from '../util/fp16';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
-import { QK, block_at, block_dot_i8, half_at, high_bit, high_bits_16, nib_hi, nib_lo, qh_at } from '../util/legacy';
+import {
+  LEG_ACC, LEG_Q, QK, acc_clear, block_at, fma_block, fma_lanes4, half_at, high_bit, high_bits_16, hsum8, hsum8_f32x4,
+  nib_hi, nib_lo, qh_at, quads,
+} from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
 
 export const Q5_0_BYTES: i32 = 22;
@@ -40,36 +50,36 @@ export function dequantize_row_q5_0(x: usize, y: usize, k: i32): void {
   }
 }
 
-/** ggml_vec_dot_q5_0_q8_0_generic: sumf += (d_w·d_x)·sumi per block, in block order. */
+/** tinyBLAS_Q0_AVX / ggml_vec_dot_q5_0_q8_0 (AVX2) in scalar code: acc[k] = fma(d_w·d_x, L[k], acc[k]), hsum_float_8 */
 export function vec_dot_q5_0_q8_0_generic(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
-  let sumf: f32 = 0;
+  acc_clear(LEG_ACC);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block_at(w, ib, Q5_0_BYTES), xb = block_at(x, ib, Q8_0_BYTES);
     const qh = qh_at(wb + 2);
-    let sumi0 = 0, sumi1 = 0;
     for (let j = 0; j < QK / 2; j++) {
-      sumi0 += (q5_lo(wb, qh, j) - 16) * <i32>load<i8>(xb + 2 + j);
-      sumi1 += (q5_hi(wb, qh, j) - 16) * <i32>load<i8>(xb + 2 + j + QK / 2);
+      store<i8>(LEG_Q + j, <i8>(q5_lo(wb, qh, j) - 16));
+      store<i8>(LEG_Q + j + QK / 2, <i8>(q5_hi(wb, qh, j) - 16));
     }
-    sumf += (fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb))) * <f32>(sumi0 + sumi1);
+    fma_block(LEG_ACC, fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb)), LEG_Q, xb + 2);
   }
-  return sumf;
+  return hsum8(LEG_ACC);
 }
 
-/** The SIMD twin: (nibble | bit-4 plane) − 16 as int8 lanes, the integer dot in i32x4 lanes. */
+/** The SIMD twin: (nibble | bit-4 plane) − 16 as int8 lanes, quads, the FMAs in f64x2 (fma_lanes4). */
 export function vec_dot_q5_0_q8_0(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
   const sixteen = i8x16.splat(16);
-  let sumf: f32 = 0;
+  let acc_lo = f32x4.splat(0), acc_hi = f32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block_at(w, ib, Q5_0_BYTES), xb = block_at(x, ib, Q8_0_BYTES);
     const qh = qh_at(wb + 2);
     const qs = v128.load(wb + 6);
     const lo = i8x16.sub(v128.or(nibbles_lo(qs), high_bits_16(qh & 0xffff)), sixteen);
     const hi = i8x16.sub(v128.or(nibbles_hi(qs), high_bits_16(qh >> 16)), sixteen);
-    const sumi = block_dot_i8(lo, hi, xb + 2);
-    sumf += (fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb))) * <f32>sumi;
+    const dd = f64x2.splat(<f64>(fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb))));
+    acc_lo = fma_lanes4(acc_lo, dd, quads(lo, v128.load(xb + 2)));
+    acc_hi = fma_lanes4(acc_hi, dd, quads(hi, v128.load(xb + 18)));
   }
-  return sumf;
+  return hsum8_f32x4(acc_lo, acc_hi);
 }

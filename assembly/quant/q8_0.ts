@@ -4,10 +4,12 @@
 //   byte 2..33  qs[32] int8 quants            value[i] = d · qs[i]
 //
 // Q8_0 is also the activation format for Q8_0 weights: llama.cpp quantizes each activation row to
-// Q8_0 blocks (x86 path: d = amax/127, q = round-half-even(x · 127/amax)) and takes an integer dot
-// product per block, scaled by d_w·d_x in f32.
+// Q8_0 blocks (x86 path: d = amax/127, q = round-half-even(x · 127/amax)). The dot product mirrors
+// llama.cpp's x86 tinyBLAS_Q0_AVX (batches) / ggml_vec_dot_q8_0_q8_0 AVX2 branch (single tokens),
+// which agree: 8 i32 lanes of 4 products per block, one FMA per lane and block with d_w·d_x,
+// hsum_float_8 at the end (details above vec_dot_q8_0_q8_0_generic and in util/legacy.ts).
 import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
-import { dot_i8x16, hsum_i32x4 } from '../util/simd';
+import { LEG_ACC, acc_clear, fma_block, fma_lanes4, hsum8, hsum8_f32x4, quads } from '../util/legacy';
 
 export const QK8_0: i32 = 32;
 export const Q8_0_BYTES: i32 = 34;
@@ -90,30 +92,41 @@ export function dequantize_row_q8_0(x: usize, y: usize, k: i32): void {
   }
 }
 
-/** Σ over blocks of f32(Σ qw·qx) · (d_w·d_x). */
+// ---- the dot product: llama.cpp's x86 order ------------------------------------------------------
+//
+// Which code computes a Q8_0 × Q8_0 row product in llama.cpp c392e50's x86 CPU backend (an AVX-512
+// build, `-march=native`, GGML_USE_LLAMAFILE on, no repacking: ggml-cpu-aarch64.cpp repacks only
+// Q4_0 on x86):
+//   - a batch of ≥ 2 tokens: llamafile_sgemm → tinyBLAS_Q0_AVX<block_q8_0, block_q8_0, float>
+//     (ggml/src/ggml-cpu/llamafile/sgemm.cpp; llamafile_sgemm returns false for n < 2),
+//     per output: Cv = madd(set1(d_w·d_x), updot(sign(w, w), sign(x, w)), Cv) over the blocks, then
+//     hsum(Cv);
+//   - one token: ggml_vec_dot_q8_0_q8_0, `__AVX2__` branch (ggml-cpu-quants.c): acc = fmadd(set1(d_w·
+//     d_x), mul_sum_i8_pairs_float(w, x), acc) over the blocks, then hsum_float_8(acc).
+// Both are the 8-lane scheme of util/legacy.ts with the same lanes, FMAs and horizontal sum, so a
+// token's result does not depend on the batch. Both twins below compute exactly that.
+
+/** ggml_vec_dot_q8_0_q8_0 (AVX2) / tinyBLAS_Q0_AVX, in scalar code: acc[k] = fma(d_w·d_x, L[k], acc[k]), hsum_float_8 */
 export function vec_dot_q8_0_q8_0_generic(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK8_0;
-  let sum: f32 = 0;
+  acc_clear(LEG_ACC);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block(w, ib), xb = block(x, ib);
-    let sumi: i32 = 0;
-    for (let j = 0; j < QK8_0; j++) sumi += <i32>load<i8>(wb + 2 + j) * <i32>load<i8>(xb + 2 + j);
-    sum += <f32>sumi * (fp16_to_fp32(load<u16>(wb)) * fp16_to_fp32(load<u16>(xb)));
+    const d = fp16_to_fp32(load<u16>(wb)) * fp16_to_fp32(load<u16>(xb));
+    fma_block(LEG_ACC, d, wb + 2, xb + 2);
   }
-  return sum;
+  return hsum8(LEG_ACC);
 }
 
-/** Same sums as the generic twin: the integer part in i32x4 lanes, the float part in block order. */
+/** The SIMD twin: the 8 lanes as two i32x4 of quads, the FMAs in f64x2 (fma_lanes4), the same hsum. */
 export function vec_dot_q8_0_q8_0(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK8_0;
-  let sum: f32 = 0;
+  let lo = f32x4.splat(0), hi = f32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block(w, ib), xb = block(x, ib);
-    const acc = i32x4.add(
-      dot_i8x16(v128.load(wb + 2), v128.load(xb + 2)),
-      dot_i8x16(v128.load(wb + 18), v128.load(xb + 18)),
-    );
-    sum += <f32>hsum_i32x4(acc) * (fp16_to_fp32(load<u16>(wb)) * fp16_to_fp32(load<u16>(xb)));
+    const dd = f64x2.splat(<f64>(fp16_to_fp32(load<u16>(wb)) * fp16_to_fp32(load<u16>(xb))));
+    lo = fma_lanes4(lo, dd, quads(v128.load(wb + 2), v128.load(xb + 2)));
+    hi = fma_lanes4(hi, dd, quads(v128.load(wb + 18), v128.load(xb + 18)));
   }
-  return sum;
+  return hsum8_f32x4(lo, hi);
 }

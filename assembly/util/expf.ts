@@ -4,12 +4,32 @@
 // SwiGLU outputs come out as llama.cpp's do, bit for bit; a correctly rounded expf would differ
 // from it in the last bit often enough to move f16-rounded activations downstream.
 //
-// WASM SIMD128 has no fused multiply-add, so `fma32` computes it in double: a·b is exact in f64
-// and the sum is rounded once to f64 and once to f32, which equals the fused result except in
-// vanishingly rare double-rounding ties.
-
+// WASM has no fused multiply-add. `fma32` computes the correctly rounded f32 a·b + c (IEEE 754
+// fusedMultiplyAdd, round to nearest even) from f64 arithmetic:
+//   1. p = a·b is exact in f64 (two 24-bit significands, exponents far inside f64's range);
+//   2. s = p + c rounded to f64, and the rounding error err = (p + c) − s exactly (TwoSum, Knuth);
+//   3. if err ≠ 0 and s is even (last significand bit 0), s moves one f64 ulp towards err — the
+//      odd neighbour: s is then p + c rounded to odd in f64's 53 bits;
+//   4. f32(s). Rounding to odd with ≥ p + 2 bits and then to nearest with p bits is the correctly
+//      rounded result (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
+//      algorithms using rounding to odd", IEEE TC 2008): an odd f64 is never an f32 tie, and it
+//      lies on the same side of every f32 tie as the exact sum.
+// Without step 3 the f64 rounding can land exactly on an f32 tie that the exact sum misses (double
+// rounding), e.g. fma32(2^-24·(1 + 2^-23), 1 - 2^-23, 1 + 2^-23). Non-finite inputs give err = NaN
+// and skip the nudge (s is already the IEEE result). s = 0 with err ≠ 0 is impossible (the exact
+// sum is a multiple of 2^-298, representable), so the nudge never crosses zero.
 @inline export function fma32(a: f32, b: f32, c: f32): f32 {
-  return <f32>(<f64>a * <f64>b + <f64>c);
+  const p = <f64>a * <f64>b;
+  const cc = <f64>c;
+  const s = p + cc;
+  const bb = s - p;
+  const err = (p - (s - bb)) + (cc - bb);
+  let bits = reinterpret<u64>(s);
+  if (err != 0 && err == err && (bits & 1) == 0) {
+    // same sign: |exact| > |s|, one ulp up in magnitude; opposite: one ulp down
+    bits += ((bits ^ reinterpret<u64>(err)) >> 63) != 0 ? <u64>-1 : 1;
+  }
+  return <f32>reinterpret<f64>(bits);
 }
 
 // hexadecimal float constants of ggml_v_expf, as bit patterns

@@ -10,10 +10,37 @@
 // with 16 consecutive int8 activations of the Q8 block. The 5-bit formats add a u32 `qh` whose bit j
 // is bit 4 of element j.
 //
-// The integer part of every block dot (Σ q_w·q_x over 32 values) is exact in i32 in any order
-// (|Σ| ≤ 32·128·128 = 2^19), so the SIMD kernels may sum it lane-wise; only the float part, one
-// scalar expression per block added to the running sum in block order, fixes the result's bits.
+// ---- llama.cpp's x86 accumulation (c392e50, AVX2 code that an AVX-512 build also runs) ----------
+//
+// Integer lanes. The x86 kernels unpack a block's weights into one __m256i of 32 int8 in element
+// order (bytes_from_nibbles_32 / denibble: low nibbles in bytes 0..15, high nibbles in 16..31) and
+// multiply it with the 32 activation bytes by `_mm256_maddubs_epi16` + `_mm256_madd_epi16(·, 1)`
+// (or `_mm256_dpbusd_epi32` with VNNI, or `_mm256_dpbssd_epi32`): i32 lane k (k = 0..7) is the sum
+// of the four products of elements 4k .. 4k+3,
+//
+//     L[k] = Σ_{e = 4k}^{4k+3} q_w[e]·q_x[e]            (exact: |L[k]| ≤ 4·128·128 = 2^16)
+//
+// and `_mm256_cvtepi32_ps` turns it into an f32 exactly. Signed weights go through the
+// `_mm256_sign_epi8` trick (|w| times x with w's sign), which differs from the true product only for
+// an activation of −128 with a negative weight; llama.cpp's Q8 quantizers never emit −128 (their
+// quants are round(x·127/amax)), so the kernels here use the exact products throughout.
+//
+// Floats. Per block, acc[k] = fma(d_w·d_x, f32(L[k]), acc[k]) (`_mm256_fmadd_ps`; d_w·d_x is the
+// exact f32 product of two f16 values, ≤ 22 significant bits) and, after the last block,
+// hsum_float_8(acc) = ((acc0 + acc4) + (acc2 + acc6)) + ((acc1 + acc5) + (acc3 + acc7)).
+// Which kernel runs each format, and its deviations from this scheme, is documented per file.
+//
+// The fused multiply-adds are fma32 (util/expf.ts) in the `_generic` twins — correctly rounded —
+// and `fma_lanes4` below in the SIMD ones, which gets the same bits faster: in f64x2 lanes, s =
+// d·f32(L) + acc is d·L (exact: ≤ 22 + 17 bits) plus acc rounded once to f64, and f32(s) is the
+// correctly rounded fused result unless s is exactly an f32 tie — f64 patterns whose low 29 bits are
+// 0x10000000 for results in f32's normal range. Every value in these kernels is a multiple of 2^-48
+// (f16 scales are multiples of 2^-24, quant sums integers, and f32 rounding keeps a multiple of 2^-48
+// one), so a non-zero s is at least 2^-48 and never in f32's subnormal range, where ties would look
+// different. When any lane's s is such a pattern (in practice: almost never) the four lanes are redone
+// with fma32.
 import { dot_i8x16, hsum_i32x4 } from './simd';
+import { fma32 } from './expf';
 
 /** values per block, for every format in this family and for Q8_0 / Q8_1 */
 export const QK: i32 = 32;
@@ -65,4 +92,101 @@ export const QK: i32 = 32;
  */
 @inline export function block_dot_i8(lo: v128, hi: v128, xq: usize): i32 {
   return hsum_i32x4(i32x4.add(dot_i8x16(lo, v128.load(xq)), dot_i8x16(hi, v128.load(xq, 16))));
+}
+
+// ------------------------------------------------------------------------------------------------
+// the x86 lane scheme, scalar form (for the `_generic` twins; static scratch, the module is
+// single-threaded)
+
+/** lanes per block in the x86 scheme (8 i32 lanes of 4 consecutive elements) */
+export const LANES: i32 = 8;
+/** the f32 accumulators acc[0..7] of a row */
+export const LEG_ACC: usize = memory.data(8 * 4);
+/** a second set (IQ4_NL's two accumulators) */
+export const LEG_ACC2: usize = memory.data(8 * 4);
+/** the 32 int8 weight quants of one block, unpacked in element order */
+export const LEG_Q: usize = memory.data(32);
+
+@inline export function acc_clear(acc: usize): void {
+  memory.fill(acc, 0, 8 * 4);
+}
+
+/** L[k] = Σ q_w[e]·q_x[e] over e = 4k .. 4k+3: `q` the 32 unpacked weight quants, `xq` the int8 activations */
+@inline export function lane_sum(q: usize, xq: usize, k: i32): i32 {
+  let sum = 0;
+  for (let e = 4 * k; e < 4 * k + 4; e++) sum += <i32>load<i8>(q + e) * <i32>load<i8>(xq + e);
+  return sum;
+}
+
+/** acc[k] = fma(d, f32(L[k]), acc[k]) for the 8 lanes of one block */
+@inline export function fma_block(acc: usize, d: f32, q: usize, xq: usize): void {
+  for (let k = 0; k < LANES; k++) {
+    const a = acc + (<usize>k << 2);
+    store<f32>(a, fma32(d, <f32>lane_sum(q, xq, k), load<f32>(a)));
+  }
+}
+
+/** hsum_float_8: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) */
+@inline export function hsum8(acc: usize): f32 {
+  const r0: f32 = load<f32>(acc) + load<f32>(acc, 16);
+  const r1: f32 = load<f32>(acc, 4) + load<f32>(acc, 20);
+  const r2: f32 = load<f32>(acc, 8) + load<f32>(acc, 24);
+  const r3: f32 = load<f32>(acc, 12) + load<f32>(acc, 28);
+  return (r0 + r2) + (r1 + r3);
+}
+
+/** acc[k] += other[k] in f32 (`_mm256_add_ps(accum1, accum2)`), into acc */
+@inline export function acc_add(acc: usize, other: usize): void {
+  for (let k = 0; k < LANES; k++) {
+    const a = acc + (<usize>k << 2);
+    store<f32>(a, load<f32>(a) + load<f32>(other + (<usize>k << 2)));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// the x86 lane scheme, SIMD form
+
+/**
+ * The four x86 lanes of 16 int8 weights `w` times 16 int8 activations `x`:
+ * [Σ bytes 0..3, Σ 4..7, Σ 8..11, Σ 12..15] of w·x, exact (each i8·i8 product fits i16).
+ */
+@inline export function quads(w: v128, x: v128): v128 {
+  const lo = i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_low_i8x16_s(w, x));   // pairs of bytes 0..7
+  const hi = i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_high_i8x16_s(w, x));  // pairs of bytes 8..15
+  return i32x4.add(i32x4.shuffle(lo, hi, 0, 2, 4, 6), i32x4.shuffle(lo, hi, 1, 3, 5, 7));
+}
+
+/** lanes whose f64 value is exactly an f32 tie (normal range): low 29 bits == 1 << 28 */
+@inline function f32_ties(s: v128): v128 {
+  return i64x2.eq(v128.and(s, i64x2.splat(0x1fffffff)), i64x2.splat(0x10000000));
+}
+
+/** the slow path of fma_lanes4: fma32 lane by lane */
+function fma_lanes4_exact(acc: v128, dd: v128, lanes: v128): v128 {
+  const d = <f32>f64x2.extract_lane(dd, 0);
+  let r = f32x4.splat(fma32(d, <f32>i32x4.extract_lane(lanes, 0), f32x4.extract_lane(acc, 0)));
+  r = f32x4.replace_lane(r, 1, fma32(d, <f32>i32x4.extract_lane(lanes, 1), f32x4.extract_lane(acc, 1)));
+  r = f32x4.replace_lane(r, 2, fma32(d, <f32>i32x4.extract_lane(lanes, 2), f32x4.extract_lane(acc, 2)));
+  return f32x4.replace_lane(r, 3, fma32(d, <f32>i32x4.extract_lane(lanes, 3), f32x4.extract_lane(acc, 3)));
+}
+
+/**
+ * Four lanes of acc = fma(d, f32(lanes), acc), correctly rounded (see the header): `acc` f32x4,
+ * `dd` = f64x2.splat(d) with d the f32 d_w·d_x, `lanes` i32x4 (|lane| ≤ 2^24).
+ */
+@inline export function fma_lanes4(acc: v128, dd: v128, lanes: v128): v128 {
+  const s0 = f64x2.add(f64x2.mul(dd, f64x2.convert_low_i32x4_s(lanes)), f64x2.promote_low_f32x4(acc));
+  const s1 = f64x2.add(
+    f64x2.mul(dd, f64x2.convert_low_i32x4_s(i32x4.shuffle(lanes, lanes, 2, 3, 2, 3))),
+    f64x2.promote_low_f32x4(i32x4.shuffle(acc, acc, 2, 3, 2, 3)),
+  );
+  if (v128.any_true(v128.or(f32_ties(s0), f32_ties(s1)))) return fma_lanes4_exact(acc, dd, lanes);
+  return i32x4.shuffle(f32x4.demote_f64x2_zero(s0), f32x4.demote_f64x2_zero(s1), 0, 1, 4, 5);
+}
+
+/** hsum_float_8 of lo = acc[0..3], hi = acc[4..7]: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) */
+@inline export function hsum8_f32x4(lo: v128, hi: v128): f32 {
+  const r = f32x4.add(lo, hi);
+  const s = f32x4.add(r, i32x4.shuffle(r, r, 2, 3, 2, 3));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
 }

@@ -6,8 +6,9 @@ import type { LlamaConfig } from './config.js';
  *   k[l]: [contextSize][nHeadKv·headDim]   keys after RoPE, one row per position
  *   v[l]: [nHeadKv·headDim][vStride]       values transposed (llama.cpp's v_trans), so the
  *                                          attention-weighted sum is a dot product over positions
- * vStride is contextSize rounded up to 16: attention reads whole 16-position steps, and the
- * padding (like any position past the session's) must hold finite values; it starts zeroed.
+ * vStride is contextSize rounded up to 32: attention reads positions up to the next multiple of 32
+ * (as llama.cpp pads n_kv), and the padding (like any position past the session's) must hold
+ * finite values; it starts zeroed.
  */
 export class KvCache {
   readonly k: number[];
@@ -18,7 +19,7 @@ export class KvCache {
 
   constructor(private readonly arena: Arena, cfg: LlamaConfig, readonly contextSize: number) {
     this.rowFloats = cfg.nHeadKv * cfg.headDim;
-    this.vStride = Math.ceil(contextSize / 16) * 16;
+    this.vStride = Math.ceil(contextSize / 32) * 32;
     this.layerBytes = this.vStride * this.rowFloats * 4;
     this.k = [];
     this.v = [];

@@ -45,7 +45,7 @@ export function forward(
   const project = (src: number, rows: number, ...targets: Array<[wt: QTensor, out: number, outRowFloats: number]>) => {
     let converted: ActivationFormat | undefined;
     for (const [wt, out, outRowFloats] of targets) {
-      const { quantize, vecDot } = wt.format;
+      const { quantize, vecDot, vecDotBatch } = wt.format;
       let x = src;
       let xRowBytes = wt.cols * F;
       if (quantize) {
@@ -56,7 +56,7 @@ export function forward(
         }
         x = s.act;
       }
-      k.mul_mat(vecDot, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, 0, wt.rows, wt.cols, rows);
+      k.mul_mat(vecDot, vecDotBatch, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, 0, wt.rows, wt.cols, rows);
     }
   };
   const rmsNormRows = (src: number, weight: QTensor, dst: number, rows = nTok) => {
@@ -91,7 +91,7 @@ export function forward(
     emit?.('Vcur', l, s.v, kvDim);
     for (let t = 0; t < nTok; t++) {                                      // att = softmax(qKᵀ/√d)V per head
       k.attention(s.q + t * qDim * F, kv.k[l], kv.v[l], s.att + t * qDim * F, s.scores,
-        nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale);
+        nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale, nTok >= 2);
     }
     project(s.att, nTok, [L.wo, s.xb2, nEmbd]);                             // xb2 = wo·att        [nTok][nEmbd]
     emit?.('kqv_out', l, s.xb2, nEmbd);

@@ -34,7 +34,7 @@ export class RunState {
     this.hb = f(batch * cfg.nFf, 'ffn gate buffer');
     this.hb2 = f(batch * cfg.nFf, 'ffn up buffer');
     this.act = arena.alloc(batch * activationRowBytes('f32', widest), 'activation buffer');
-    this.scores = f(Math.ceil(contextSize / 16) * 16, 'attention scores');
+    this.scores = f(Math.ceil(contextSize / 32) * 32, 'attention scores');
     this.rope = f(cfg.nRot, 'rope table');
     this.logits = f(batch * cfg.nVocab, 'logits');
     this.ptrs = [this.x, this.xb, this.xb2, this.q, this.v, this.att, this.hb, this.hb2, this.act, this.scores, this.rope, this.logits];

@@ -32,8 +32,12 @@ export const ACTIVATIONS: Readonly<Record<ActivationFormat, ActivationSpec>> = {
 export interface RunnableFormat {
   readonly type: GgmlTypeInfo;
   readonly activation: ActivationFormat;
-  /** `(n, w, x) => f32` dot products of a weight row with an activation row; `<vecDot>_generic` is the scalar twin */
+  /** `(n, w, x) => f32` dot product of a weight row with an activation row, for one token;
+   *  `<vecDot>_generic` is the scalar twin */
   readonly vecDot: string;
+  /** the dot product for batches of ≥ 2 tokens, where llama.cpp sums in another order (llamafile's
+   *  tinyBLAS); the same as vecDot when the order does not change */
+  readonly vecDotBatch: string;
   /** `(x, y, n)`: a weight row to f32 */
   readonly dequantize: string;
 }
@@ -44,9 +48,9 @@ export interface RunnableFormat {
  * to the weight's vec_dot_type (F16) before its dot product — also when the product then runs in
  * llamafile's tinyBLAS — and the references agree with that to 1e-8 where f32 activations miss by 2e-3.
  */
-const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDot: string, dequantize: string]> = [
-  ['F32', 'f32', 'vec_dot_f32', 'dequantize_row_f32'],
-  ['F16', 'f16', 'vec_dot_f16', 'dequantize_row_f16'],
+const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDot: string, dequantize: string, vecDotBatch?: string]> = [
+  ['F32', 'f32', 'vec_dot_f32', 'dequantize_row_f32', 'vec_dot_f32_tinyblas'],
+  ['F16', 'f16', 'vec_dot_f16', 'dequantize_row_f16', 'vec_dot_f16_tinyblas'],
   ['BF16', 'bf16', 'vec_dot_bf16', 'dequantize_row_bf16'],
   ['Q4_0', 'q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0'],
   ['Q4_1', 'q8_1', 'vec_dot_q4_1_q8_1', 'dequantize_row_q4_1'],
@@ -65,9 +69,9 @@ const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDo
 const byName = new Map([...GGML_TYPES.values()].map((t) => [t.name, t]));
 
 export const FORMATS: ReadonlyMap<number, RunnableFormat> = new Map(
-  RUNNABLE.map(([name, activation, vecDot, dequantize]) => {
+  RUNNABLE.map(([name, activation, vecDot, dequantize, vecDotBatch]) => {
     const type = byName.get(name)!;
-    return [type.id, { type, activation, vecDot, dequantize }];
+    return [type.id, { type, activation, vecDot, vecDotBatch: vecDotBatch ?? vecDot, dequantize }];
   }),
 );
 

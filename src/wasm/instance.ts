@@ -16,7 +16,7 @@ export interface KernelExports {
   fp16_to_fp32(h: number): number;
   fp32_to_fp16(f: number): number;
   ggml_expf(x: number): number;
-  mul_mat(vecDot: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
+  mul_mat(vecDot: number, vecDotBatch: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
     r0: number, r1: number, cols: number, nTok: number): void;
   rms_norm(x: Ptr, w: Ptr, out: Ptr, n: number, eps: number): void;
   rms_norm_generic(x: Ptr, w: Ptr, out: Ptr, n: number, eps: number): void;
@@ -24,9 +24,9 @@ export interface KernelExports {
   rope_norm(x: Ptr, nHeads: number, headDim: number, nDims: number, cache: Ptr): void;
   rope_norm_generic(x: Ptr, nHeads: number, headDim: number, nDims: number, cache: Ptr): void;
   attention(q: Ptr, kc: Ptr, vt: Ptr, out: Ptr, scores: Ptr, nHead: number, nHeadKv: number, headDim: number,
-    nKv: number, kvRowFloats: number, vtStride: number, scale: number): void;
+    nKv: number, kvRowFloats: number, vtStride: number, scale: number, batched: boolean): void;
   attention_generic(q: Ptr, kc: Ptr, vt: Ptr, out: Ptr, scores: Ptr, nHead: number, nHeadKv: number, headDim: number,
-    nKv: number, kvRowFloats: number, vtStride: number, scale: number): void;
+    nKv: number, kvRowFloats: number, vtStride: number, scale: number, batched: boolean): void;
   store_transposed(src: Ptr, nRows: number, nCols: number, dst: Ptr, dstStride: number, pos0: number): void;
   add(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   add_generic(a: Ptr, b: Ptr, out: Ptr, n: number): void;
@@ -38,9 +38,11 @@ export interface KernelExports {
 /** A runnable format bound to this engine's kernels (SIMD or generic, as the engine was created). */
 export interface BoundFormat {
   readonly spec: RunnableFormat;
-  /** function-table index of the dot product, for mul_mat */
+  /** function-table indices of the dot products for one token and for a batch, for mul_mat */
   readonly vecDot: number;
+  readonly vecDotBatch: number;
   readonly vecDotFn: VecDotFn;
+  readonly vecDotBatchFn: VecDotFn;
   /** f32 activation row → this format's activation format; undefined when the activation stays f32 */
   readonly quantize?: RowFn;
   readonly dequantize: RowFn;
@@ -80,14 +82,21 @@ function kernel<T>(exports: KernelExports, name: string): T {
 
 /** Bind one format to an instance's kernels (SIMD or generic); its dot product joins the function table. */
 export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic: boolean): BoundFormat {
-  const vecDotFn = kernel<VecDotFn>(exports, generic ? `${spec.vecDot}_generic` : spec.vecDot);
-  const vecDot = exports.table.grow(1);
-  exports.table.set(vecDot, vecDotFn);
+  const register = (name: string): [number, VecDotFn] => {
+    const fn = kernel<VecDotFn>(exports, generic ? `${name}_generic` : name);
+    const index = exports.table.grow(1);
+    exports.table.set(index, fn);
+    return [index, fn];
+  };
+  const [vecDot, vecDotFn] = register(spec.vecDot);
+  const [vecDotBatch, vecDotBatchFn] = spec.vecDotBatch === spec.vecDot ? [vecDot, vecDotFn] : register(spec.vecDotBatch);
   const q = ACTIVATIONS[spec.activation].quantize;
   return {
     spec,
     vecDot,
+    vecDotBatch,
     vecDotFn,
+    vecDotBatchFn,
     quantize: q ? kernel<RowFn>(exports, generic ? q.generic : q.simd) : undefined,
     dequantize: kernel<RowFn>(exports, spec.dequantize),
   };
