@@ -15,3 +15,8 @@ export {
   QuantscopeError, GgufError, UnsupportedTensorTypeError, ContextOverflowError, AbortError, type ErrorKind,
 } from './errors.js';
 export { defaultModelPath } from './paths.js';
+export {
+  computeStats, collectStats, StatsResult, collectLayerTable, layerRows, anomaliesOf, ANOMALY_RULES, ANOMALY_LEGEND, embeddingRow,
+  rankOf, probOf, tokenInfo, nextToken, type TensorStats, type CollectStatsOptions, type StatsSelectionOptions, type StatsTapHook,
+  type TapStatsEntry, type LayerRow, type LayerTableOptions, type Anomaly, type TokenInfo,
+} from './stats/index.js';

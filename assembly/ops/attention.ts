@@ -10,9 +10,10 @@
 // The arithmetic follows llama.cpp's non-flash CPU path: kq = K·q per position, then
 // soft_max_ext (see softmax_inplace), then kqv = Vᵀ·p as a dot product over positions.
 // llama.cpp attends over n_kv = the used cells padded to 32 (the rest masked), so the scores past nKv
-// are zero up to that multiple of 32 and the Vᵀ·p dot runs over the same length. Both products are
-// mul_mats whose batch is the number of query tokens: `batched` (≥ 2 tokens in the ubatch) selects
-// tinyBLAS's summation order, one token ggml_vec_dot_f32's (see quant/float_dot.ts).
+// are zero up to that multiple of 32 and the Vᵀ·p dot runs over the same length. kq always sums in
+// ggml_vec_dot_f32's order: its q operand is a permuted (non-contiguous) view, which llamafile's
+// tinyBLAS does not take. kqv is a mul_mat over contiguous probabilities: `batched` (≥ 2 query
+// tokens in the ubatch) selects tinyBLAS's order, one token ggml_vec_dot_f32's (quant/float_dot.ts).
 import { vec_dot_f32, vec_dot_f32_generic, vec_dot_f32_tinyblas, vec_dot_f32_tinyblas_generic } from '../quant/float_dot';
 import { ggml_expf, reduce_add_16 } from '../util/expf';
 
@@ -56,7 +57,7 @@ import { ggml_expf, reduce_add_16 } from '../util/expf';
     const kOff = <usize>(kvh * headDim) << 2;
     for (let t = 0; t < nKv; t++) {
       const kt = kc + <usize>t * kRowBytes + kOff;
-      const d = dot(simd, batched, headDim, kt, qh);
+      const d = dot(simd, false, headDim, kt, qh); // q is a permuted view: ggml skips tinyBLAS
       store<f32>(scores + (<usize>t << 2), d * scale);
     }
     softmax_inplace(scores, nKv, nPad);

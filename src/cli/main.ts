@@ -4,6 +4,7 @@ import { QuantscopeError } from '../errors.js';
 import { DEFAULT_MODEL_FILE } from '../paths.js';
 import { runCommand } from './run.js';
 import { inspectCommand } from './inspect.js';
+import { statsCommand } from './stats.js';
 import { collect, floatArg, intArg } from './options.js';
 
 const program = new Command()
@@ -34,6 +35,21 @@ program
   .argument('<file>', 'GGUF file')
   .option('--json', 'print the report as JSON')
   .action(inspectCommand);
+
+program
+  .command('stats')
+  .description('next token and per-layer statistics (RMS, mean, SwiGLU) of a prompt\'s last position')
+  .argument('[prompt]', 'text to evaluate (or -p)')
+  .option('-m, --model <file>', `GGUF model (default: the embedded models/${DEFAULT_MODEL_FILE})`)
+  .option('-p, --prompt <text>', 'text to evaluate')
+  .option('--layers <list>', 'layers to show, e.g. 0,5,10 (default: all)')
+  .option('--tap <names>', 'print these taps\' full statistics instead of the layer table, e.g. l_out,ffn_gate_par (repeatable; all)', collect)
+  .option('--positions <list>', 'last, all, or positions such as 0,3', 'last')
+  .option('--token <id>', 'also report this token\'s logit, rank and probability', intArg())
+  .option('--json', 'print everything computed as JSON')
+  .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
+  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .action(statsCommand);
 
 try {
   await program.parseAsync(process.argv);
