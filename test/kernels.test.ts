@@ -14,6 +14,7 @@ import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FORMATS, activationRowBytes, rowBytes, runnableFormat } from '../src/quant/formats.js';
 import { readJsonFixture } from './helpers/fixtures.js';
+import asc from 'assemblyscript/asc';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const F32 = 0;
@@ -314,34 +315,34 @@ function reduceAdd16(L: Float64Array): number {
   return L[0];
 }
 /**
- * Bit-exact emulation of the summation order assembly/quant/float_dot.ts documents (llama.cpp's
- * x86 AVX-512 order, with each product rounded before the add since WASM has no FMA):
- * - n % 16 == 0 (tinyBLAS): 16 lanes, lane j accumulates elements ≡ j (mod 16), then reduceAdd16;
- * - otherwise (ggml_vec_dot_f32/f16): steps of 64 into 4 accumulators × 16 lanes, folded
- *   (acc0+acc2) + (acc1+acc3), reduceAdd16, then the last n % 64 products added one by one,
- *   in f32 for F32 weights and in double for F16 weights.
+ * Bit-exact emulation of the summation orders assembly/quant/float_dot.ts documents (llama.cpp's
+ * x86 AVX-512 orders; every multiply-add fused, as x86's vfmadd):
+ * - tinyBLAS (a batch of tokens, n % 16 == 0): 16 lanes, lane j accumulates elements ≡ j (mod 16)
+ *   by exact FMAs, then reduceAdd16;
+ * - ggml_vec_dot_f32/f16 (one token, or another n): steps of 64 into 4 accumulators × 16 lanes,
+ *   folded (acc0+acc2) + (acc1+acc3), reduceAdd16, then the last n % 64 elements one by one: fused
+ *   in f32 for F32 weights, the f32 product added in double for F16 weights.
  */
-function dotGgmlOrder(w: ArrayLike<number>, x: ArrayLike<number>, f64Tail: boolean): number {
+function dotGgmlOrder(w: ArrayLike<number>, x: ArrayLike<number>, f64Tail: boolean, tinyblas: boolean): number {
   const n = w.length;
-  const prod = (i: number) => fr(w[i] * x[i]);
-  if (n % 16 === 0) {
+  if (tinyblas && n % 16 === 0) {
     const L = new Float64Array(16);
-    for (let i = 0; i < n; i++) L[i % 16] = fr(L[i % 16] + prod(i));
+    for (let i = 0; i < n; i++) L[i % 16] = fmaExact(w[i], x[i], L[i % 16]);
     return reduceAdd16(L);
   }
   const np = n & ~63;
   const A = new Float64Array(64);
-  for (let i = 0; i < np; i++) A[i % 64] = fr(A[i % 64] + prod(i));
+  for (let i = 0; i < np; i++) A[i % 64] = fmaExact(w[i], x[i], A[i % 64]);
   for (let j = 0; j < 32; j++) A[j] = fr(A[j] + A[j + 32]); // acc0 += acc2, acc1 += acc3
   for (let j = 0; j < 16; j++) A[j] = fr(A[j] + A[j + 16]); // acc0 += acc1
   const sum = reduceAdd16(A);
   if (f64Tail) {
     let s = sum;
-    for (let i = np; i < n; i++) s += prod(i);
+    for (let i = np; i < n; i++) s += fr(w[i] * x[i]);
     return fr(s);
   }
   let s = sum;
-  for (let i = np; i < n; i++) s = fr(s + prod(i));
+  for (let i = np; i < n; i++) s = fmaExact(w[i], x[i], s);
   return s;
 }
 function dot64(x: ArrayLike<number>, y: ArrayLike<number>): { dot: number; sumAbs: number } {
@@ -361,13 +362,13 @@ describe('vec_dot_f32 / vec_dot_f16', () => {
     { name: 'cancelling', x: randomF32(rng, n, 1000).map((v, i) => (i % 2 ? -Math.abs(v) : Math.abs(v))), y: randomF32(rng, n).map(Math.abs) },
   ];
 
-  /** the checks shared by both weight types: w as stored (f32 or f16 bits), wv its values */
-  function checkDot(label: string, simd: number, gen: number, wv: ArrayLike<number>, xv: ArrayLike<number>, f64Tail: boolean) {
+  /** the checks shared by both weight types and both orders: w as stored (f32 or f16 bits), wv its values */
+  function checkDot(label: string, simd: number, gen: number, wv: ArrayLike<number>, xv: ArrayLike<number>, f64Tail: boolean, tinyblas: boolean) {
     const n = wv.length;
     const { dot, sumAbs } = dot64(wv, xv);
     const b = dotBound(n, sumAbs);
-    // the claimed order, exactly (for n % 16 == 0 this is the 16-lane tinyBLAS / reduce_add order)
-    const order = dotGgmlOrder(wv, xv, f64Tail);
+    // the claimed order, exactly
+    const order = dotGgmlOrder(wv, xv, f64Tail, tinyblas);
     expect(sameF(simd, order), `${label}: simd ${simd} vs documented order ${order}`).toBe(true);
     expect(sameF(gen, simd), `${label}: generic ${gen} vs simd ${simd} (documented bit-identical)`).toBe(true);
     // and independently of any order: within the summation bound of each other and of float64
@@ -381,7 +382,8 @@ describe('vec_dot_f32 / vec_dot_f16', () => {
     for (const { name, x, y } of datasets(rng, n)) {
       for (const misalign of [0, 4]) {
         const xp = putF32(x, misalign), yp = putF32(y, misalign);
-        checkDot(`${name}, n=${n}, misalign ${misalign}`, K.vec_dot_f32(n, xp, yp), K.vec_dot_f32_generic(n, xp, yp), x, y, false);
+        checkDot(`${name}, n=${n}, misalign ${misalign}`, K.vec_dot_f32(n, xp, yp), K.vec_dot_f32_generic(n, xp, yp), x, y, false, false);
+        checkDot(`${name}, n=${n}, misalign ${misalign}, tinyBLAS`, K.vec_dot_f32_tinyblas(n, xp, yp), K.vec_dot_f32_tinyblas_generic(n, xp, yp), x, y, false, true);
       }
     }
   });
@@ -395,7 +397,8 @@ describe('vec_dot_f32 / vec_dot_f16', () => {
       const a = Array.from(y, roundToHalf);
       for (const misalign of [0, 2]) {
         const wp = putU16(wh, misalign), ap = putF32(a, misalign * 2);
-        checkDot(`${name}, n=${n}, misalign ${misalign}`, K.vec_dot_f16(n, wp, ap), K.vec_dot_f16_generic(n, wp, ap), w, a, true);
+        checkDot(`${name}, n=${n}, misalign ${misalign}`, K.vec_dot_f16(n, wp, ap), K.vec_dot_f16_generic(n, wp, ap), w, a, true, false);
+        checkDot(`${name}, n=${n}, misalign ${misalign}, tinyBLAS`, K.vec_dot_f16_tinyblas(n, wp, ap), K.vec_dot_f16_tinyblas_generic(n, wp, ap), w, a, true, true);
       }
     }
   });
@@ -424,15 +427,72 @@ function quantizeQ8Ref(x: ArrayLike<number>): Uint8Array {
 const q8Scale = (blocks: Uint8Array, ib: number) => halfToNumber(blocks[ib * QB] | (blocks[ib * QB + 1] << 8));
 const q8Quant = (blocks: Uint8Array, ib: number, j: number) => ((blocks[ib * QB + 2 + j] << 24) >> 24);
 
-/** Σ_blocks f32(sumi · f32(dw·dx)), accumulated in f32, in block order. */
+/** a finite double as m·2^e, m a BigInt (exact) */
+const f64Buf = new DataView(new ArrayBuffer(8));
+function decompose(x: number): [bigint, number] {
+  if (x === 0) return [0n, 0];
+  f64Buf.setFloat64(0, x);
+  const hi = f64Buf.getUint32(0), lo = f64Buf.getUint32(4);
+  const E = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (E !== 0) m |= 1n << 52n;
+  return [hi >>> 31 ? -m : m, (E === 0 ? 1 : E) - 1075];
+}
+/** the exact value M·2^e rounded to f32, to nearest even (subnormals, overflow to ±Inf) */
+function roundExactToF32(M: bigint, e: number): number {
+  const neg = M < 0n;
+  let a = neg ? -M : M;
+  const top = e + a.toString(2).length - 1;      // exponent of the leading bit
+  const q = Math.max(top - 23, -149);            // exponent of the f32 result's last bit
+  if (q > e) {
+    const sh = BigInt(q - e), half = 1n << (sh - 1n);
+    const r = a >> sh, rem = a - (r << sh);
+    a = rem > half || (rem === half && (r & 1n) === 1n) ? r + 1n : r;
+  } else a <<= BigInt(e - q);
+  const v = Number(a) * 2 ** q;
+  if (v >= 2 ** 128) return neg ? -Infinity : Infinity;
+  return neg ? -v : v;
+}
+/**
+ * IEEE fusedMultiplyAdd in binary32 (round to nearest even) from the exact rational value, in
+ * BigInt, for f32 inputs — always (no float shortcut). A zero exact sum is −0 only when both a·b
+ * and c are −0 (IEEE 754 §6.3).
+ */
+function fmaBig(a: number, b: number, c: number): number {
+  const p = a * b; // exact in float64 for f32 inputs, sign of zero included
+  if (!Number.isFinite(p) || !Number.isFinite(c)) return fr(p + c);
+  const [mp, ep] = decompose(p), [mc, ec] = decompose(c);
+  const e0 = Math.min(ep, ec);
+  const N = mp * (1n << BigInt(ep - e0)) + mc * (1n << BigInt(ec - e0));
+  if (N === 0n) return Object.is(p, -0) && Object.is(c, -0) ? -0 : 0;
+  return roundExactToF32(N, e0);
+}
+/** fmaBig, with the float64 sum taken directly when it is exact (TwoSum error 0): faster, same values */
+function fmaExact(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const bb = s - p;
+  if (Number.isFinite(s) && (p - (s - bb)) + (c - bb) === 0) return fr(s);
+  return fmaBig(a, b, c);
+}
+
+/**
+ * llama.cpp's x86 Q8_0·Q8_0 order (q8_0.ts: tinyBLAS_Q0_AVX for batches, ggml_vec_dot_q8_0_q8_0's
+ * AVX2 branch for one token — the same): per block, 8 lanes L[k] = Σ of the products of elements
+ * 4k..4k+3 (exact), acc[k] = fma(f32(d_w·d_x), L[k], acc[k]) with an exact FMA; then
+ * hsum_float_8 = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), each add in f32.
+ */
 function dotQ8Ref(w: Uint8Array, x: Uint8Array, n: number): number {
-  let sum = 0;
+  const acc = new Array(8).fill(0);
   for (let ib = 0; ib < n / QK; ib++) {
-    let sumi = 0;
-    for (let j = 0; j < QK; j++) sumi += q8Quant(w, ib, j) * q8Quant(x, ib, j);
-    sum = fr(sum + fr(sumi * fr(q8Scale(w, ib) * q8Scale(x, ib))));
+    const d = fr(q8Scale(w, ib) * q8Scale(x, ib)); // exact: two f16 values
+    for (let k = 0; k < 8; k++) {
+      let L = 0;
+      for (let j = 4 * k; j < 4 * k + 4; j++) L += q8Quant(w, ib, j) * q8Quant(x, ib, j);
+      acc[k] = fmaExact(d, L, acc[k]);
+    }
   }
-  return sum;
+  return fr(fr(fr(acc[0] + acc[4]) + fr(acc[2] + acc[6])) + fr(fr(acc[1] + acc[5]) + fr(acc[3] + acc[7])));
 }
 function dequantQ8Ref(blocks: Uint8Array, n: number): Float32Array {
   const out = new Float32Array(n);
@@ -543,7 +603,7 @@ describe('Q8_0', () => {
     });
   });
 
-  it.each([1, 2, 3, 8, 24, 32])('vec_dot_q8_0_q8_0 over %i blocks: SIMD == generic == JS reference, exactly', (nb) => {
+  it.each([1, 2, 3, 8, 24, 32])('vec_dot_q8_0_q8_0 over %i blocks: SIMD == generic == x86 order (exact FMAs), f64 within γ_{nb+3}', (nb) => {
     const rng = mulberry32(300 + nb);
     const n = nb * QK;
     // (a) blocks from the quantizer, (b) raw random blocks incl. -128 and random finite scales
@@ -568,8 +628,83 @@ describe('Q8_0', () => {
         const ref = dotQ8Ref(w, x, n);
         expect(sameF(simd, gen), `${name}: simd ${simd} vs generic ${gen}`).toBe(true);
         expect(sameF(simd, ref), `${name}: simd ${simd} vs reference ${ref}`).toBe(true);
+        // the batch binding: llama.cpp's tinyBLAS order is the same as the one-token order here
+        const batch = fmt(Q8_0).vecDotBatchFn as ((n: number, w: number, x: number) => number) | undefined;
+        if (batch) expect(sameF(batch(n, wp, xp), simd), `${name}: batch binding`).toBe(true);
+        // every term d·L[k] is exact and then rounded by ≤ nb FMAs and 3 hsum additions
+        let dot = 0, sumAbs = 0;
+        for (let ib = 0; ib < nb; ib++) {
+          const d = q8Scale(w, ib) * q8Scale(x, ib);
+          for (let k = 0; k < 8; k++) {
+            let L = 0;
+            for (let j = 4 * k; j < 4 * k + 4; j++) L += q8Quant(w, ib, j) * q8Quant(x, ib, j);
+            dot += d * L;
+            sumAbs += Math.abs(d * L);
+          }
+        }
+        expect(Math.abs(simd - dot), `${name}: vs f64 ${dot}`).toBeLessThanOrEqual(gamma(nb + 3) * sumAbs + refBound(8 * nb, sumAbs));
       }
     }
+  });
+
+  it('vec_dot_q8_0_q8_0: the order is told apart from the unfused and the block-sum orders', () => {
+    const rng = mulberry32(350);
+    const nb = 8, n = nb * QK, rows = 200;
+    let unfused = 0, blockwise = 0;
+    for (let t = 0; t < rows; t++) {
+      const w = quantizeQ8Ref(randomF32(rng, n, 0.05, true)), x = quantizeQ8Ref(randomF32(rng, n, 2, true));
+      const got = K.vec_dot_q8_0_q8_0(n, putBytes(w), putBytes(x));
+      expect(sameF(got, dotQ8Ref(w, x, n)), `row ${t}`).toBe(true);
+      const acc = new Array(8).fill(0);
+      let seq = 0;
+      for (let ib = 0; ib < nb; ib++) {
+        const d = fr(q8Scale(w, ib) * q8Scale(x, ib));
+        let sumi = 0;
+        for (let k = 0; k < 8; k++) {
+          let L = 0;
+          for (let j = 4 * k; j < 4 * k + 4; j++) L += q8Quant(w, ib, j) * q8Quant(x, ib, j);
+          acc[k] = fr(acc[k] + fr(d * L));
+          sumi += L;
+        }
+        seq = fr(seq + fr(sumi * d)); // the previous (ggml scalar reference) order
+      }
+      const hs = fr(fr(fr(acc[0] + acc[4]) + fr(acc[2] + acc[6])) + fr(fr(acc[1] + acc[5]) + fr(acc[3] + acc[7])));
+      if (!sameF(hs, got)) unfused++;
+      if (!sameF(seq, got)) blockwise++;
+    }
+    expect(unfused).toBeGreaterThan(rows / 50);
+    expect(blockwise).toBeGreaterThan(rows / 50);
+  });
+
+  it('vec_dot_q8_0_q8_0: correctly rounded FMAs where float64 lands on an f32 tie', () => {
+    // block 0, lane 0: acc = 64 (d = 1, L = 8·8); block 1, lane 0: d·L = (325·2^-24)(61·2^-24)·54161
+    // = (2^30 + 1)·2^-48 = 2^-18 + 2^-48, half an ulp of 64 plus a sliver. float64 rounds 64 + 2^-18 +
+    // 2^-48 to the tie 64 + 2^-18, which rounds to even (64); the fused result is 64 + 2^-17. The other
+    // seven lanes are 0, so hsum_float_8 returns lane 0 exactly. The four products of lane 0 that sum
+    // to 54161 (127·127 + 127·a + 127·b + c·e) are searched for below.
+    const w = new Uint8Array(2 * QB), x = new Uint8Array(2 * QB);
+    const setD = (b: Uint8Array, ib: number, v: number) => { const h = numberToHalf(v); b[ib * QB] = h & 0xff; b[ib * QB + 1] = h >> 8; };
+    setD(w, 0, 1); setD(x, 0, 1);
+    w[2] = 8; x[2] = 8;
+    setD(w, 1, 325 * 2 ** -24); setD(x, 1, 61 * 2 ** -24);
+    // four products summing to 54161, each factor in −127..127
+    let found: number[] | undefined;
+    for (let a = 127; a > 100 && !found; a--) for (let b = 127; b > 100 && !found; b--) {
+      const r = 54161 - 127 * 127 - 127 * a - 127 * b;
+      for (let c = 127; c > 0 && !found; c--) if (r % c === 0 && Math.abs(r / c) <= 127) found = [a, b, c, r / c];
+    }
+    expect(found).toBeDefined();
+    const [a, b, c, e] = found!;
+    [127, a, b, c].forEach((v, j) => { w[QB + 2 + j] = v & 0xff; });
+    [127, 127, 127, e].forEach((v, j) => { x[QB + 2 + j] = v & 0xff; });
+    expect(127 * 127 + a * 127 + b * 127 + c * e).toBe(54161);
+    const wp = putBytes(w), xp = putBytes(x);
+    const want = 64 + 2 ** -17;
+    expect(fmaBig(fr(325 * 61 * 2 ** -48), 54161, 64)).toBe(want);
+    expect(fr(fr(325 * 61 * 2 ** -48) * 54161 + 64)).toBe(64); // what f32(f64 a·b + c) gives
+    expect(K.vec_dot_q8_0_q8_0(2 * QK, wp, xp)).toBe(want);
+    expect(K.vec_dot_q8_0_q8_0_generic(2 * QK, wp, xp)).toBe(want);
+    expect(dotQ8Ref(w, x, 2 * QK)).toBe(want);
   });
 
   it('dequantize_row_q8_0 and dequantize_row(Q8_0) give f32(d·q) exactly', () => {
@@ -777,6 +912,108 @@ function ggmlVExpf(x: number): number {
  */
 const EXPF_ULPS = 2.25;
 
+/**
+ * Kernels the module does not export (fma32) compiled here from the same sources into a small test
+ * module with its own memory.
+ */
+async function compileTestKernels(entry: string): Promise<Record<string, (...a: number[]) => number>> {
+  let binary: Uint8Array | undefined;
+  const { error, stderr } = await asc.main(['__test_entry.ts', '--outFile', '__test.wasm', '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert'], {
+    readFile: (name: string) => {
+      if (name === '__test_entry.ts') return entry;
+      try { return readFileSync(join(ROOT, name), 'utf8'); } catch { return null; }
+    },
+    writeFile: (name: string, contents: Uint8Array | string) => { if (name.endsWith('.wasm')) binary = contents as Uint8Array; },
+    listFiles: () => [],
+  });
+  if (error || !binary) throw new Error(`test kernels did not compile: ${error}\n${stderr.toString()}`);
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(binary)), { env: { memory, abort: () => { throw new Error('abort'); } } });
+  return instance.exports as unknown as Record<string, (...a: number[]) => number>;
+}
+
+describe('fma32 (util/expf.ts): correctly rounded f32 fused multiply-add', () => {
+  /** f32 values from bit patterns over the whole range (finite), both signs */
+  const randomBitsF32 = (rng: Rng) => {
+    let b: number;
+    do b = Math.floor(rng() * 2 ** 32) >>> 0; while ((b & 0x7f800000) === 0x7f800000);
+    return bitsF32(b);
+  };
+  /** f32 values spread over 2^[lo, hi] in exponent, random significands and signs */
+  const randomScaled = (rng: Rng, lo: number, hi: number) => fr((rng() < 0.5 ? -1 : 1) * (1 + rng()) * 2 ** randInt(rng, lo, hi));
+  const check = (fma: (a: number, b: number, c: number) => number, cases: Array<[number, number, number]>) => {
+    const bad: string[] = [];
+    for (const [a, b, c] of cases) {
+      const got = fma(a, b, c), want = fmaBig(a, b, c);
+      if (!sameF(got, want) && !(Number.isNaN(got) && Number.isNaN(want))) bad.push(`fma(${a}, ${b}, ${c}) = ${got}, want ${want}`);
+    }
+    return bad;
+  };
+  /** a·b = half an ulp of c times (1 ± 2^-46) or exactly: the cases a float64 sum rounds onto an f32 tie */
+  const tieCases = (rng: Rng, n: number): Array<[number, number, number]> => {
+    const out: Array<[number, number, number]> = [];
+    for (let i = 0; i < n; i++) {
+      const c = i % 7 === 0 ? fr((rng() < 0.5 ? -1 : 1) * randInt(rng, 1, 2 ** 23) * 2 ** -149) : randomScaled(rng, -100, 100);
+      const h = ulp32(c) / 2;
+      const k = randInt(rng, 1, 4000);
+      const sa = rng() < 0.5 ? -1 : 1, sb = rng() < 0.5 ? -1 : 1;
+      switch (i % 4) {
+        case 0: out.push([fr(sa * h * (1 + k * 2 ** -23)), fr(sb * (1 - k * 2 ** -23)), c]); break; // h·(1 − k²·2^-46)
+        case 1: out.push([fr(sa * h * (1 + k * 2 ** -23)), fr(sb * (1 + k * 2 ** -23)), c]); break;
+        case 2: out.push([fr(sa * h), sb, c]); break;                                              // an exact tie
+        default: out.push([fr(sa * h * 2 ** 20 * (1 + 2 ** -23)), fr(sb * 2 ** -20 * (1 - 2 ** -23)), c]);
+      }
+    }
+    return out;
+  };
+
+  it('fmaBig (the BigInt reference) itself: exact ties go to even, a sliver decides, subnormals and overflow', () => {
+    const one = 1, u = 2 ** -23;
+    expect(fmaBig(2 ** -24, 1, 1)).toBe(1);                              // tie, even below
+    expect(fmaBig(2 ** -24, 1, fr(1 + u))).toBe(fr(1 + 2 * u));          // tie, even above
+    expect(fmaBig(fr(2 ** -24 * (1 + u)), fr(1 - u), fr(1 + u))).toBe(fr(1 + u)); // just below the tie
+    expect(fmaBig(fr(2 ** -24 * (1 + u)), fr(1 + u), one)).toBe(fr(1 + u));       // just above
+    expect(fmaBig(2 ** -75, 2 ** -75, 0)).toBe(0);                       // 2^-150: tie with 0, even
+    expect(fmaBig(fr(2 ** -75 * (1 + u)), 2 ** -75, 0)).toBe(2 ** -149); // just above 2^-150
+    expect(fmaBig(3.4028234663852886e38, 1, fr(2 ** 103))).toBe(Infinity); // FLT_MAX + half ulp: tie → 2^128
+    expect(Object.is(fmaBig(-0, 1, -0), -0)).toBe(true);
+    expect(Object.is(fmaBig(1, 1, -1), 0)).toBe(true);
+  });
+
+  it('equals the exact rational result on random, wide-range, subnormal and double-rounding-tie inputs; f32(f64) does not', async () => {
+    const T = await compileTestKernels(`export { fma32 } from './assembly/util/expf';\n`);
+    const rng = mulberry32(1200);
+    const random: Array<[number, number, number]> = [];
+    for (let i = 0; i < 20000; i++) random.push([randomBitsF32(rng), randomBitsF32(rng), randomBitsF32(rng)]);
+    for (let i = 0; i < 20000; i++) random.push([randomScaled(rng, -30, 30), randomScaled(rng, -30, 30), randomScaled(rng, -60, 60)]);
+    for (let i = 0; i < 5000; i++) random.push([randomScaled(rng, -80, -60), randomScaled(rng, -80, -60), fr(randomScaled(rng, -10, 10) * 2 ** -140)]);
+    for (let i = 0; i < 2000; i++) random.push([randomScaled(rng, 60, 64), randomScaled(rng, 60, 64), randomScaled(rng, 120, 127)]);
+    const ties = tieCases(rng, 20000);
+    const specials: Array<[number, number, number]> = [
+      [0, 0, 0], [-0, 0, 0], [-0, 1, -0], [1, -1, 1], [Infinity, 1, 1], [Infinity, 0, 1], [Infinity, 1, -Infinity],
+      [NaN, 1, 1], [1, 1, NaN], [3.4028234663852886e38, 2, -3.4028234663852886e38], [2 ** -149, 2 ** -149, -0],
+    ];
+    expect(check(T.fma32, random).slice(0, 5)).toEqual([]);
+    expect(check(T.fma32, ties).slice(0, 5)).toEqual([]);
+    expect(check(T.fma32, specials).slice(0, 5)).toEqual([]);
+    // the JS transcription helper used by the expf tests agrees too
+    expect(check(fmaF32, ties).slice(0, 5)).toEqual([]);
+    // the cases are hard: rounding the float64 sum to f32 (the old fma32) misses some of them
+    const naive = ties.filter(([a, b, c]) => !sameF(fr(a * b + c), fmaBig(a, b, c))).length;
+    expect(naive, 'tie cases where f32(f64(a·b) + c) is wrong').toBeGreaterThan(1000);
+  }, 60000);
+
+  it('ggml_expf (which runs on fma32) still equals the exact-FMA transcription of ggml_v_expf on random inputs', () => {
+    const rng = mulberry32(1300);
+    const bad: string[] = [];
+    for (let i = 0; i < 50000; i++) {
+      const x = fr(uniform(rng, -100, 88));
+      if (!sameF(K.ggml_expf(x), ggmlVExpf(x))) bad.push(`${x}`);
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+});
+
 describe('ggml_expf and silu_mul', () => {
   const sweep = (): number[] => {
     const rng = mulberry32(700);
@@ -903,19 +1140,20 @@ describe('attention', () => {
   }
 
   /**
-   * The documented algorithm, transcribed: kq = vec_dot_f32 (documented order) · scale, then
+   * The documented algorithm, transcribed: kq = vec_dot_f32 (ggml_vec_dot order) · scale, then
    * ggml_vec_soft_max_f32 (e = ggml_v_expf(s - max), per-16 reduce_add in f32, chunks summed in
-   * double, p = e · f32(1/sum), zero past nKv), then out = vec_dot_f32 over nPad positions of the
-   * V column (including the stale padding values, multiplied by p = 0).
+   * double, p = e · f32(1/sum), zero past nKv), then out = vec_dot_f32 over nPad (nKv rounded up to
+   * 32) positions of the V column (including the stale padding values, multiplied by p = 0), in
+   * tinyBLAS's order for a batch and ggml_vec_dot's for one token.
    */
-  function attentionEmulated(q: Float32Array, kRows: Float32Array, vt: Float32Array, vtStride: number, nHead: number, nHeadKv: number, hd: number, nKv: number, scale: number) {
+  function attentionEmulated(q: Float32Array, kRows: Float32Array, vt: Float32Array, vtStride: number, nHead: number, nHeadKv: number, hd: number, nKv: number, scale: number, batched: boolean) {
     const kvDim = nHeadKv * hd;
-    const nPad = Math.ceil(nKv / 16) * 16;
+    const nPad = Math.ceil(nKv / 32) * 32;
     const out = new Float32Array(nHead * hd);
     for (let h = 0; h < nHead; h++) {
       const kvh = Math.floor(h / (nHead / nHeadKv));
       const qh = q.subarray(h * hd, (h + 1) * hd);
-      const s = Array.from({ length: nKv }, (_, t) => fr(dotGgmlOrder(kRows.subarray(t * kvDim + kvh * hd, t * kvDim + kvh * hd + hd), qh, false) * scale));
+      const s = Array.from({ length: nKv }, (_, t) => fr(dotGgmlOrder(kRows.subarray(t * kvDim + kvh * hd, t * kvDim + kvh * hd + hd), qh, false, false) * scale));
       const mx = Math.max(...s);
       const p = new Float64Array(nPad);
       for (let t = 0; t < nKv; t++) p[t] = ggmlVExpf(fr(s[t] - mx));
@@ -925,7 +1163,7 @@ describe('attention', () => {
       for (let t = 0; t < nKv; t++) p[t] = fr(p[t] * inv);
       for (let d = 0; d < hd; d++) {
         const c = kvh * hd + d;
-        out[h * hd + d] = dotGgmlOrder(vt.subarray(c * vtStride, c * vtStride + nPad), p, false);
+        out[h * hd + d] = dotGgmlOrder(vt.subarray(c * vtStride, c * vtStride + nPad), p, false, batched);
       }
     }
     return out;
@@ -938,7 +1176,7 @@ describe('attention', () => {
   it.each(cases)('nHead %i nHeadKv %i headDim %i nKv %i: SIMD == generic == documented algorithm, f64 GQA attention within bound', (nHead, nHeadKv, hd, nKv) => {
     const rng = mulberry32(nHead * 10000 + nHeadKv * 1000 + hd * 100 + nKv);
     const kvDim = nHeadKv * hd;
-    const nPad = Math.ceil(nKv / 16) * 16;
+    const nPad = Math.ceil(nKv / 32) * 32;
     const scale = fr(1 / Math.sqrt(hd));
     const q = randomF32(rng, nHead * hd, 1.5);
     const kRows = randomF32(rng, nKv * kvDim, 1.5);
@@ -955,15 +1193,16 @@ describe('attention', () => {
       K.store_transposed(vp, nKv, kvDim, vt, vtStride, 0);
       const qp = putF32(q);
       const guard = 16;
+      for (const batched of [false, true]) {
       const sc = putF32(new Float32Array(nPad + guard).fill(-5));
       const oa = alloc(nHead * hd * 4), ob = alloc(nHead * hd * 4);
-      K.attention(qp, kc, vt, oa, sc, nHead, nHeadKv, hd, nKv, kvDim, vtStride, scale);
+      K.attention(qp, kc, vt, oa, sc, nHead, nHeadKv, hd, nKv, kvDim, vtStride, scale, batched);
       const scoresAfter = getF32(sc, nPad + guard);
-      K.attention_generic(qp, kc, vt, ob, sc, nHead, nHeadKv, hd, nKv, kvDim, vtStride, scale);
+      K.attention_generic(qp, kc, vt, ob, sc, nHead, nHeadKv, hd, nKv, kvDim, vtStride, scale, batched);
       const simd = getF32(oa, nHead * hd), gen = getF32(ob, nHead * hd);
       expect(Array.from(scoresAfter.subarray(nPad)), 'scratch past nPad untouched').toEqual(new Array(guard).fill(-5));
-      const label = `vtStride ${vtStride}`;
-      expect(bitDiffs(simd, attentionEmulated(q, kRows, getF32(vt, kvDim * vtStride), vtStride, nHead, nHeadKv, hd, nKv, scale)),
+      const label = `vtStride ${vtStride}${batched ? ', batch' : ''}`;
+      expect(bitDiffs(simd, attentionEmulated(q, kRows, getF32(vt, kvDim * vtStride), vtStride, nHead, nHeadKv, hd, nKv, scale, batched)),
         `${label}: documented algorithm, exactly`).toEqual([]);
       const { out, bound } = attentionRef(q, kRows, vRows, nHead, nHeadKv, hd, nKv, scale);
       expect(violations(simd, out, (i) => bound[i]), label).toEqual([]);
@@ -972,6 +1211,7 @@ describe('attention', () => {
       // attention_impl differs between the twins only in vec_dot_f32 vs vec_dot_f32_generic, which
       // float_dot.ts documents (and the vec_dot tests prove) to be bit-identical; the rest is shared
       expect(bitDiffs(simd, gen), label).toEqual([]);
+      }
     }
   });
 });
@@ -1025,8 +1265,8 @@ describe('mul_mat', () => {
     for (const [r0, r1] of [[0, rows], [2, 5], [3, 4], [6, 7], [4, 4]]) {
       const oS = putF32(new Float32Array(nTok * outRowFloats).fill(bitsF32(SENTINEL)));
       const oG = putF32(new Float32Array(nTok * outRowFloats).fill(bitsF32(SENTINEL)));
-      K.mul_mat(fmt(type).vecDot, wp, wRowBytes, xp, xRowBytes, oS, outRowFloats, r0, r1, cols, nTok);
-      K.mul_mat(fmtG(type).vecDot, wp, wRowBytes, xp, xRowBytes, oG, outRowFloats, r0, r1, cols, nTok);
+      K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wp, wRowBytes, xp, xRowBytes, oS, outRowFloats, r0, r1, cols, nTok);
+      K.mul_mat(fmtG(type).vecDot, fmtG(type).vecDotBatch, wp, wRowBytes, xp, xRowBytes, oG, outRowFloats, r0, r1, cols, nTok);
       const simd = getF32(oS, nTok * outRowFloats), gen = getF32(oG, nTok * outRowFloats);
       const sBits = new Uint32Array(simd.buffer), gBits = new Uint32Array(gen.buffer);
       const label = `rows ${r0}..${r1}`;
@@ -1039,8 +1279,11 @@ describe('mul_mat', () => {
             continue;
           }
           const wr = wp + r * wRowBytes, xt = xp + t * xRowBytes;
-          expect(sameF(simd[i], fmt(type).vecDotFn(cols, wr, xt)), `${label} [${t}][${r}] == vec_dot_row`).toBe(true);
-          expect(sameF(gen[i], fmtG(type).vecDotFn(cols, wr, xt)), `${label} [${t}][${r}] == vec_dot_row_generic`).toBe(true);
+          // a batch of ≥ 2 tokens runs the batch dot product (llama.cpp's tinyBLAS order where it has one)
+          const batch = nTok >= 2;
+          const dotS = batch ? fmt(type).vecDotBatchFn : fmt(type).vecDotFn, dotG = batch ? fmtG(type).vecDotBatchFn : fmtG(type).vecDotFn;
+          expect(sameF(simd[i], dotS(cols, wr, xt)), `${label} [${t}][${r}] == the format's dot product`).toBe(true);
+          expect(sameF(gen[i], dotG(cols, wr, xt)), `${label} [${t}][${r}] == its generic twin`).toBe(true);
           if (type === Q8_0) {
             const ref = dotQ8Ref(w.subarray(r * wRowBytes, (r + 1) * wRowBytes), xBytes.subarray(t * xRowBytes, (t + 1) * xRowBytes), cols);
             expect(sameF(simd[i], gen[i]), `${label} [${t}][${r}]: Q8_0 SIMD ${simd[i]} vs generic ${gen[i]}`).toBe(true);
@@ -1054,7 +1297,7 @@ describe('mul_mat', () => {
             }
             const b = dotBound(cols, sumAbs) + refBound(cols, sumAbs);
             const wRow = Array.from({ length: cols }, (_, c) => wVal(r, c)), xRow = Array.from({ length: cols }, (_, c) => xVal(t, c));
-            const order = dotGgmlOrder(wRow, xRow, type === F16);
+            const order = dotGgmlOrder(wRow, xRow, type === F16, batch);
             expect(sameF(simd[i], order), `${label} [${t}][${r}]: SIMD ${simd[i]} vs documented order ${order}`).toBe(true);
             expect(sameF(simd[i], gen[i]), `${label} [${t}][${r}]: SIMD ${simd[i]} vs generic ${gen[i]}`).toBe(true);
             expect(Math.abs(simd[i] - gen[i]), `${label} [${t}][${r}]: SIMD ${simd[i]} vs generic ${gen[i]}`).toBeLessThanOrEqual(2 * b);

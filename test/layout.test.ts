@@ -14,13 +14,17 @@ it('binds every format of the table to kernels the module exports (SIMD and gene
     expect(formats.get(id)!.spec).toBe(spec);
     expect(exported, spec.type.name).toContain(spec.vecDot);
     expect(exported, spec.type.name).toContain(`${spec.vecDot}_generic`);
+    expect(exported, spec.type.name).toContain(spec.vecDotBatch);
+    expect(exported, spec.type.name).toContain(`${spec.vecDotBatch}_generic`);
     expect(exported, spec.type.name).toContain(spec.dequantize);
   }
 });
 
 it('leaves no per-format kernel of the module out of the table', () => {
   const used = new Set<string>();
-  for (const spec of FORMATS.values()) used.add(spec.vecDot).add(`${spec.vecDot}_generic`).add(spec.dequantize);
+  for (const spec of FORMATS.values()) {
+    used.add(spec.vecDot).add(`${spec.vecDot}_generic`).add(spec.vecDotBatch).add(`${spec.vecDotBatch}_generic`).add(spec.dequantize);
+  }
   for (const a of Object.values(ACTIVATIONS)) if (a.quantize) used.add(a.quantize.simd).add(a.quantize.generic);
   const perFormat = exported.filter((k) => /^(vec_dot_|dequantize_row_|quantize_row_|round_row_)/.test(k));
   expect(perFormat.filter((k) => !used.has(k))).toEqual([]);

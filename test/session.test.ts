@@ -22,31 +22,44 @@ describe('Session on stories260K', () => {
     expect(model.tensorTypes).toEqual({ F32: 48 });
   });
 
+  /**
+   * Like llama.cpp, a product over a batch of tokens sums in tinyBLAS's order and a single token in
+   * ggml_vec_dot's, so how a prompt is split into batches moves logits by f32 rounding only: on this
+   * F32 model, |Δ| of a few 1e-6 (llama.cpp's own logits agree with ours to 5e-6). 1e-4 leaves a 20×
+   * margin while any real error (a wrong position, cache row or mask) moves logits by O(1).
+   */
+  const SPLIT_TOLERANCE = 1e-4;
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
   it('gives the same logits whatever the prompt batch size, and token by token', () => {
     const prompt = model.tokenize('Once upon a time, there was a little girl named Lily who loved to play');
     expect(prompt.length).toBeGreaterThan(8);
     const ref = model.createSession({ batchSize: 64 }).evaluate(prompt);
+    expect(Array.from(model.createSession({ batchSize: 64 }).evaluate(prompt))).toEqual(Array.from(ref)); // deterministic
     for (const batchSize of [1, 3, 8]) {
       const s = model.createSession({ batchSize });
-      expect(Array.from(s.evaluate(prompt))).toEqual(Array.from(ref));
+      const logits = s.evaluate(prompt);
+      expect(maxDiff(logits, ref), `batch ${batchSize}`).toBeLessThanOrEqual(SPLIT_TOLERANCE);
+      expect(argmax(logits)).toBe(argmax(ref));
       s.dispose();
     }
     const s = model.createSession();
     let last: Float32Array = new Float32Array();
     for (const t of prompt) last = s.evaluate([t]);
-    expect(Array.from(last)).toEqual(Array.from(ref));
+    expect(maxDiff(last, ref)).toBeLessThanOrEqual(SPLIT_TOLERANCE);
     expect(s.position).toBe(prompt.length);
   });
 
-  it("returns every position's logits with logits: 'all', equal to evaluating prefixes", () => {
+  it("returns every position's logits with logits: 'all', matching prefixes evaluated alone", () => {
     const prompt = model.tokenize('One day, Timmy went to');
     const s = model.createSession({ batchSize: 3 });
     const all = s.evaluate(prompt, { logits: 'all' });
     const n = model.config.nVocab;
     expect(all.length).toBe(prompt.length * n);
     for (const k of [1, 4, prompt.length]) {
-      const prefix = model.createSession().evaluate(prompt.slice(0, k));
-      expect(Array.from(all.subarray((k - 1) * n, k * n))).toEqual(Array.from(prefix));
+      const prefix = model.createSession({ batchSize: 3 }).evaluate(prompt.slice(0, k));
+      expect(maxDiff(all.subarray((k - 1) * n, k * n), prefix), `prefix ${k}`).toBeLessThanOrEqual(SPLIT_TOLERANCE);
+      expect(argmax(all.subarray((k - 1) * n, k * n))).toBe(argmax(prefix));
     }
   });
 
