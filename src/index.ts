@@ -20,3 +20,8 @@ export {
   rankOf, probOf, tokenInfo, nextToken, type TensorStats, type CollectStatsOptions, type StatsSelectionOptions, type StatsTapHook,
   type TapStatsEntry, type LayerRow, type LayerTableOptions, type Anomaly, type TokenInfo,
 } from './stats/index.js';
+export {
+  perplexity, scorePerplexity, sessionLogitSource, planChunks, chunkTokens, vocabularyMismatch, readTextFile,
+  MIN_PERPLEXITY_CONTEXT, type PerplexityOptions, type PerplexityResult, type PerplexityProgress, type ChunkStats,
+  type KlDivergenceStats, type ChunkLogitSource, type ChunkPlan, type ScoreOptions,
+} from './eval/perplexity.js';

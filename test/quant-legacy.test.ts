@@ -1,22 +1,36 @@
 // Proves the kernels of ggml's 32-value block formats (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL; assembly/quant/
 // q4_0.ts … iq4_nl.ts) and of BF16 (assembly/quant/bf16.ts):
 // - SIMD == `_generic` twin, bit for bit, on ≥ 1000 random blocks and on edge blocks;
-// - both == a JavaScript emulation of the f32 order each file documents (ggml's scalar reference);
+// - both == a JavaScript transcription of the llama.cpp x86 order each file documents (8 i32 lanes of
+//   4 consecutive products, one fused multiply-add per lane and block, hsum_float_8 — or one FMA per
+//   block for repacked Q4_0, two accumulators for IQ4_NL's ggml_vec_dot), with an exact FMA computed
+//   in BigInt, so a wrong double rounding anywhere shows;
 // - both within a data-derived bound of float64 references: the block formats' own math
 //   Σ_b (d_w·d_x·Σq_w·q_x [+ m_w·s_x]) and Σ dequant(w)·dequant(x_q);
 // - dequantize_row == llama.cpp's reference values (gguf-py) on rows of real tensors, exactly, and ==
 //   an independent JavaScript reading of each block layout on random blocks (any f16 scale bits).
 //
-// Error bounds (u = 2^-24, γ_k = k·u/(1 - k·u), Higham (3.4)): the integer block sums are exact, so
-// only the f32 steps round. A block term that goes through r roundings before it is added to the
-// running sum (r = 2 for d_w·d_x and ·sumi; 3 when + m_w·s_x follows) and then through at most nb - 1
-// additions is (1 + θ) times its exact value with |θ| ≤ γ_{nb-1+r}; so
-// |result - Σ T_b| ≤ γ_{nb-1+r}·Σ_b (|d_w·d_x·sumi| + |m_w·s_x|). No product of two f16 scales
-// (≥ 2^-48 when non-zero) or of a scale and a non-zero integer can fall below the f32 normal range,
-// so there is no underflow term.
+// Error bounds (u = 2^-24, γ_k = k·u/(1 - k·u), Higham (3.4)): the integer lane sums L and d_w·d_x
+// (two f16 values) are exact, so a term d_w·d_x·L (or m_w·s_x, exact too) is rounded only by the
+// fused multiply-add that adds it to its accumulator, by the later FMAs of that accumulator and by
+// the additions after the loop. A term thus picks up at most R roundings and the result is within
+// γ_R·Σ|terms| of the exact Σ terms, with R per order:
+//   Q4_0 (one accumulator, no hsum)                    R = nb
+//   Q5_0, Q8_0, IQ4_NL batched (8 lanes, hsum: 3 adds) R = nb + 3
+//   Q4_1, Q5_1 (… + summs, summs itself ≤ nb + 1)      R = nb + 4
+//   IQ4_NL one token (⌈nb/2⌉ FMAs, +1 add of the two accumulators, hsum, the tail FMA) R = ⌈nb/2⌉ + 5
+// and Σ|terms| = Σ_b Σ_k |d_w·d_x·L_b[k]| (+ Σ_b |m_w·s_x|). No product of two f16 scales (≥ 2^-48
+// when non-zero) or of a scale and a non-zero integer can fall below the f32 normal range, so there is
+// no underflow term.
+//
+// The x86 kernels' `_mm256_sign_epi8` trick turns an activation of −128 times a negative weight into
+// −128·|w|; llama.cpp's Q8 quantizers never emit −128 (see util/legacy.ts), the kernels and the
+// transcription here use exact products, and the random blocks here include −128 to test the rest.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
 import { bindFormat, createEngine, type BoundFormat, type KernelExports } from '../src/wasm/instance.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
@@ -81,6 +95,41 @@ function putF32(values: ArrayLike<number>, misalign = 0): number {
 }
 const getF32 = (p: number, n: number): Float32Array => new Float32Array(arena.memory.buffer.slice(p, p + 4 * n));
 const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice();
+
+/**
+ * Kernels that the module's export list (assembly/index.ts) may not carry — IQ4_NL's batched
+ * (tinyBLAS) dot — compiled here from the same sources into a small test module with its own memory.
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+async function compileTestKernels(entry: string): Promise<{ fns: Record<string, (...a: number[]) => number>; memory: WebAssembly.Memory; base: number }> {
+  let binary: Uint8Array | undefined;
+  const { error, stderr } = await asc.main(['__test_entry.ts', '--outFile', '__test.wasm', '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert'], {
+    readFile: (name: string) => {
+      if (name === '__test_entry.ts') return entry;
+      try { return readFileSync(join(ROOT, name), 'utf8'); } catch { return null; }
+    },
+    writeFile: (name: string, contents: Uint8Array | string) => { if (name.endsWith('.wasm')) binary = contents as Uint8Array; },
+    listFiles: () => [],
+  });
+  if (error || !binary) throw new Error(`test kernels did not compile: ${error}\n${stderr.toString()}`);
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(binary)), { env: { memory, abort: () => { throw new Error('abort'); } } });
+  const fns = instance.exports as unknown as Record<string, (...a: number[]) => number>;
+  return { fns, memory, base: (fns.heap_base() + 63) & ~63 };
+}
+const TK = await compileTestKernels(`
+export { vec_dot_iq4_nl_q8_0_tinyblas, vec_dot_iq4_nl_q8_0_tinyblas_generic } from './assembly/quant/iq4_nl';
+export function heap_base(): usize { return __heap_base; }
+`);
+/** call a test-module dot on a weight row and an activation row (copied into its memory) */
+function callTK(name: string, w: Uint8Array, x: Uint8Array, n: number, misalign = 0): number {
+  const wp = TK.base + misalign, xp = TK.base + ((w.length + 64 + misalign) & ~63) + misalign;
+  const need = xp + x.length - TK.memory.buffer.byteLength;
+  if (need > 0) TK.memory.grow(Math.ceil(need / 65536));
+  new Uint8Array(TK.memory.buffer).set(w, wp);
+  new Uint8Array(TK.memory.buffer).set(x, xp);
+  return TK.fns[name](n, wp, xp);
+}
 
 // ------------------------------------------------------------------------------------------------
 // numeric helpers (independent of the kernels)
@@ -163,6 +212,51 @@ function roundToBf16(x: number): number {
   return r >= 2 ** 128 ? s * Infinity : s * r;
 }
 
+/** a finite double as m·2^e, m a BigInt (exact) */
+const f64Buf = new DataView(new ArrayBuffer(8));
+function decompose(x: number): [bigint, number] {
+  if (x === 0) return [0n, 0];
+  f64Buf.setFloat64(0, x);
+  const hi = f64Buf.getUint32(0), lo = f64Buf.getUint32(4);
+  const E = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (E !== 0) m |= 1n << 52n;
+  return [hi >>> 31 ? -m : m, (E === 0 ? 1 : E) - 1075];
+}
+/** the exact value M·2^e rounded to f32, to nearest even (subnormals, overflow to ±Inf) */
+function roundExactToF32(M: bigint, e: number): number {
+  const neg = M < 0n;
+  let a = neg ? -M : M;
+  const top = e + a.toString(2).length - 1;      // exponent of the leading bit
+  const q = Math.max(top - 23, -149);            // exponent of the f32 result's last bit
+  if (q > e) {
+    const sh = BigInt(q - e), half = 1n << (sh - 1n);
+    const r = a >> sh, rem = a - (r << sh);
+    a = rem > half || (rem === half && (r & 1n) === 1n) ? r + 1n : r;
+  } else a <<= BigInt(e - q);
+  const v = Number(a) * 2 ** q;
+  if (v >= 2 ** 128) return neg ? -Infinity : Infinity;
+  return neg ? -v : v;
+}
+/**
+ * IEEE fusedMultiplyAdd in binary32, round to nearest even, from the exact rational value in BigInt
+ * (a, b, c f32 values). When the float64 sum p + c is exact (TwoSum error 0) it is used directly;
+ * otherwise the exact sum is formed in BigInt. Independent of the kernels' round-to-odd method.
+ */
+function fmaExact(a: number, b: number, c: number): number {
+  const p = a * b; // exact in float64 for f32 inputs
+  if (!Number.isFinite(p) || !Number.isFinite(c)) return fr(p + c);
+  const s = p + c;
+  const bb = s - p;
+  if ((p - (s - bb)) + (c - bb) === 0) return fr(s);
+  const [mp, ep] = decompose(p), [mc, ec] = decompose(c);
+  const e0 = Math.min(ep, ec);
+  return roundExactToF32(mp * (1n << BigInt(ep - e0)) + mc * (1n << BigInt(ec - e0)), e0);
+}
+/** hsum_float_8: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), each add rounded to f32 */
+const hsum8 = (a: ArrayLike<number>) =>
+  fr(fr(fr(a[0] + a[4]) + fr(a[2] + a[6])) + fr(fr(a[1] + a[5]) + fr(a[3] + a[7])));
+
 /** first few indices where two f32 arrays differ in any bit */
 function bitDiffs(a: Float32Array, b: Float32Array, max = 5): string[] {
   expect(a.length).toBe(b.length);
@@ -204,42 +298,48 @@ interface BlockFormat {
   dequant: (x: Ptr, y: Ptr, k: number) => void;
   simd: (n: number, w: Ptr, x: Ptr) => number;
   generic: (n: number, w: Ptr, x: Ptr) => number;
-  /** the documented f32 block term from exact f16 values and the exact integer sum */
-  term(dw: number, dx: number, mw: number, sx: number, sumi: number): number;
-  /** f32 roundings of a block term before it is added to the running sum */
-  roundings: number;
+  /** the llama.cpp x86 accumulation the file documents (see x86Order) */
+  scheme: Scheme;
 }
+/**
+ * 'block': repacked Q4_0's gemv/gemm, acc = fma(f32(sumi), d_w·d_x, acc) per block;
+ * 'lanes': 8 lanes acc[k] = fma(d_w·d_x, L[k], acc[k]), hsum_float_8 (Q5_0, Q8_0, tinyBLAS);
+ * 'lanes+min': 'lanes' plus summs += m_w·s_x, result hsum_float_8(acc) + summs (Q4_1, Q5_1);
+ * 'pairs': ggml_vec_dot_iq4_nl_q8_0 — even/odd blocks into two 8-lane accumulators, hsum_float_8 of
+ *   their lane-wise sum, an odd last block by one scalar FMA.
+ */
+type Scheme = 'block' | 'lanes' | 'lanes+min' | 'pairs';
 
 const FORMATS: BlockFormat[] = [
   {
     name: 'Q4_0', type: 2, bytes: 18, act: 'q8_0', withMin: false,
     quants: (b, o) => Array.from({ length: QK }, (_, i) => nibble(b, o + 2, i) - 8),
     dequant: K.dequantize_row_q4_0, simd: K.vec_dot_q4_0_q8_0, generic: K.vec_dot_q4_0_q8_0_generic,
-    term: (dw, dx, _m, _s, sumi) => fr(fr(sumi * dw) * dx), roundings: 2,
+    scheme: 'block',
   },
   {
     name: 'Q4_1', type: 3, bytes: 20, act: 'q8_1', withMin: true,
     quants: (b, o) => Array.from({ length: QK }, (_, i) => nibble(b, o + 4, i)),
     dequant: K.dequantize_row_q4_1, simd: K.vec_dot_q4_1_q8_1, generic: K.vec_dot_q4_1_q8_1_generic,
-    term: (dw, dx, mw, sx, sumi) => fr(fr(fr(dw * dx) * sumi) + fr(mw * sx)), roundings: 3,
+    scheme: 'lanes+min',
   },
   {
     name: 'Q5_0', type: 6, bytes: 22, act: 'q8_0', withMin: false,
     quants: (b, o) => Array.from({ length: QK }, (_, i) => (nibble(b, o + 6, i) | bit4(b, o + 2, i)) - 16),
     dequant: K.dequantize_row_q5_0, simd: K.vec_dot_q5_0_q8_0, generic: K.vec_dot_q5_0_q8_0_generic,
-    term: (dw, dx, _m, _s, sumi) => fr(fr(dw * dx) * sumi), roundings: 2,
+    scheme: 'lanes',
   },
   {
     name: 'Q5_1', type: 7, bytes: 24, act: 'q8_1', withMin: true,
     quants: (b, o) => Array.from({ length: QK }, (_, i) => nibble(b, o + 8, i) | bit4(b, o + 4, i)),
     dequant: K.dequantize_row_q5_1, simd: K.vec_dot_q5_1_q8_1, generic: K.vec_dot_q5_1_q8_1_generic,
-    term: (dw, dx, mw, sx, sumi) => fr(fr(fr(dw * dx) * sumi) + fr(mw * sx)), roundings: 3,
+    scheme: 'lanes+min',
   },
   {
     name: 'IQ4_NL', type: 20, bytes: 18, act: 'q8_0', withMin: false,
     quants: (b, o) => Array.from({ length: QK }, (_, i) => IQ4NL_GRID[nibble(b, o + 2, i)]),
     dequant: K.dequantize_row_iq4_nl, simd: K.vec_dot_iq4_nl_q8_0, generic: K.vec_dot_iq4_nl_q8_0_generic,
-    term: (dw, dx, _m, _s, sumi) => fr(fr(dx * dw) * sumi), roundings: 2,
+    scheme: 'pairs',
   },
 ];
 const byName = (name: string) => FORMATS.find((f) => f.name === name)!;
@@ -273,8 +373,58 @@ function weightsExact(f: BlockFormat, w: Uint8Array, nb: number): Float64Array {
   return out;
 }
 
+/** the 8 x86 lanes of block ib: L[k] = Σ q_w[e]·q_x[e] over e = 4k .. 4k+3 (exact) */
+function lanes8(f: BlockFormat, w: Uint8Array, x: Uint8Array, ib: number): number[] {
+  const q = f.quants(w, ib * f.bytes);
+  return Array.from({ length: 8 }, (_, k) => {
+    let L = 0;
+    for (let e = 4 * k; e < 4 * k + 4; e++) L += q[e] * actQ(x, f.act, ib, e);
+    return L;
+  });
+}
+/**
+ * llama.cpp's x86 order for a row (see each kernel file), transcribed with exact FMAs. `batched`:
+ * IQ4_NL's tinyBLAS order (one accumulator) instead of ggml_vec_dot_iq4_nl_q8_0's.
+ */
+function x86Order(f: BlockFormat, w: Uint8Array, x: Uint8Array, nb: number, batched = false): number {
+  const dd = (ib: number) => fr(wD(w, f, ib) * actD(x, f.act, ib)); // exact: two f16 values
+  const scheme = batched && f.scheme === 'pairs' ? 'lanes' : f.scheme;
+  if (scheme === 'block') {
+    let acc = 0;
+    for (let ib = 0; ib < nb; ib++) acc = fmaExact(lanes8(f, w, x, ib).reduce((a, b) => a + b, 0), dd(ib), acc);
+    return acc;
+  }
+  if (scheme === 'pairs') {
+    const a1 = new Array(8).fill(0), a2 = new Array(8).fill(0);
+    let ib = 0;
+    for (; ib + 1 < nb; ib += 2) {
+      const L1 = lanes8(f, w, x, ib), L2 = lanes8(f, w, x, ib + 1);
+      for (let k = 0; k < 8; k++) {
+        a1[k] = fmaExact(dd(ib), L1[k], a1[k]);
+        a2[k] = fmaExact(dd(ib + 1), L2[k], a2[k]);
+      }
+    }
+    let sumf = hsum8(a1.map((v, k) => fr(v + a2[k])));
+    for (; ib < nb; ib++) sumf = fmaExact(dd(ib), lanes8(f, w, x, ib).reduce((a, b) => a + b, 0), sumf);
+    return sumf;
+  }
+  const acc = new Array(8).fill(0);
+  let summs = 0;
+  for (let ib = 0; ib < nb; ib++) {
+    const L = lanes8(f, w, x, ib);
+    for (let k = 0; k < 8; k++) acc[k] = fmaExact(dd(ib), L[k], acc[k]);
+    if (scheme === 'lanes+min') summs = fr(summs + fr(wM(w, f, ib) * actS(x, f.act, ib)));
+  }
+  return scheme === 'lanes+min' ? fr(hsum8(acc) + summs) : hsum8(acc);
+}
+/** R of the header: the most roundings any term goes through in the x86 order over nb blocks */
+function roundingsOf(f: BlockFormat, nb: number, batched = false): number {
+  const scheme = batched && f.scheme === 'pairs' ? 'lanes' : f.scheme;
+  return scheme === 'block' ? nb : scheme === 'lanes' ? nb + 3 : scheme === 'lanes+min' ? nb + 4 : Math.ceil(nb / 2) + 5;
+}
+
 interface DotRefs {
-  /** the documented f32 order, emulated exactly */
+  /** the documented x86 order, emulated exactly */
   order: number;
   /** Σ_b (d_w·d_x·sumi + m_w·s_x) in float64 and the bound on the kernel's distance to it */
   math: number;
@@ -283,20 +433,19 @@ interface DotRefs {
   dequant: number;
   dequantBound: number;
 }
-function dotRefs(f: BlockFormat, w: Uint8Array, x: Uint8Array, nb: number): DotRefs {
-  let order = 0, math = 0, absTerms = 0, sDrift = 0;
+function dotRefs(f: BlockFormat, w: Uint8Array, x: Uint8Array, nb: number, batched = false): DotRefs {
+  let math = 0, absTerms = 0, sDrift = 0;
   for (let ib = 0; ib < nb; ib++) {
-    const q = f.quants(w, ib * f.bytes);
-    let sumi = 0, sumq = 0;
-    for (let j = 0; j < QK; j++) {
-      sumi += q[j] * actQ(x, f.act, ib, j);
-      sumq += actQ(x, f.act, ib, j);
-    }
+    const L = lanes8(f, w, x, ib);
+    const sumi = L.reduce((a, b) => a + b, 0);
+    let sumq = 0;
+    for (let j = 0; j < QK; j++) sumq += actQ(x, f.act, ib, j);
     const dw = wD(w, f, ib), dx = actD(x, f.act, ib), mw = wM(w, f, ib), sx = actS(x, f.act, ib);
-    order = fr(order + f.term(dw, dx, mw, sx, sumi));
     const a = dw * dx * sumi, b = mw * sx; // each exact in float64 (≤ 11+11+20 and 11+11 significant bits)
     math += a + b;
-    absTerms += Math.abs(a) + Math.abs(b);
+    // the terms the x86 order rounds: whole blocks for Q4_0 (one FMA per block), lanes otherwise
+    const terms = f.scheme === 'block' && !batched ? Math.abs(a) : L.reduce((s, l) => s + Math.abs(dw * dx * l), 0);
+    absTerms += terms + Math.abs(b);
     // Q8_1's s is d·Σq rounded to f16, from the f32 d before its own f16 rounding: the kernel uses s,
     // the dequantized activations d·q, so the two references differ by exactly Σ m_w·(s_x - d_x·Σq_x)
     if (f.withMin) sDrift += Math.abs(mw * (sx - dx * sumq));
@@ -311,12 +460,12 @@ function dotRefs(f: BlockFormat, w: Uint8Array, x: Uint8Array, nb: number): DotR
       absProd += Math.abs(p);
     }
   }
-  const kernel = gamma(nb - 1 + f.roundings) * absTerms;
+  const kernel = gamma(roundingsOf(f, nb, batched)) * absTerms;
   // float64 evaluation of the references: 2 roundings per block and nb additions (math), 2 per
   // product and 32·nb additions (dequant), plus the drift's own products
   const mathErr = gamma(2 * nb + 2, U64) * absTerms;
   return {
-    order,
+    order: x86Order(f, w, x, nb, batched),
     math, mathBound: kernel + mathErr,
     dequant, dequantBound: kernel + mathErr + sDrift * (1 + 4 * U64) + gamma(QK * nb + 2, U64) * absProd,
   };
@@ -408,6 +557,91 @@ const concat = (blocks: Uint8Array[]) => {
   return out;
 };
 
+/** the integer weight values a format's quants can take, in quant-index order */
+function weightValues(f: BlockFormat): number[] {
+  switch (f.name) {
+    case 'Q4_0': return Array.from({ length: 16 }, (_, q) => q - 8);
+    case 'Q4_1': return Array.from({ length: 16 }, (_, q) => q);
+    case 'Q5_0': return Array.from({ length: 32 }, (_, q) => q - 16);
+    case 'Q5_1': return Array.from({ length: 32 }, (_, q) => q);
+    default: return IQ4NL_GRID.slice();
+  }
+}
+/** write the quant indices of weight values `vals` (elements 0..vals.length-1; the rest index 0) into block ib */
+function setQuants(f: BlockFormat, w: Uint8Array, ib: number, vals: number[], W: number[]): void {
+  const o = ib * f.bytes;
+  const qsOff = { Q4_0: 2, Q4_1: 4, Q5_0: 6, Q5_1: 8, IQ4_NL: 2 }[f.name]!;
+  const qhOff = { Q5_0: 2, Q5_1: 4 }[f.name as 'Q5_0' | 'Q5_1'];
+  w.fill(0, o + qsOff, o + qsOff + 16);
+  if (qhOff !== undefined) w.fill(0, o + qhOff, o + qhOff + 4);
+  vals.forEach((v, e) => {
+    const q = W.indexOf(v);
+    if (q < 0) throw new Error(`${v} is no ${f.name} weight`);
+    if (e < 16) w[o + qsOff + e] |= q & 15; else w[o + qsOff + e - 16] |= (q & 15) << 4;
+    if (qhOff !== undefined && q & 16) w[o + qhOff + (e >> 3)] |= 1 << (e & 7);
+  });
+}
+/** L as a sum of `count` products w·x (w ∈ W, x ∈ −127..127), or undefined */
+const productTables = new Map<number[], { prod: Map<number, [number, number]>; values: number[] }>();
+function realizeSum(L: number, W: number[], count: number, rng: Rng): Array<[number, number]> | undefined {
+  let t = productTables.get(W);
+  if (!t) {
+    const prod = new Map<number, [number, number]>();
+    for (const wv of W) for (let xv = -127; xv <= 127; xv++) if (!prod.has(wv * xv)) prod.set(wv * xv, [wv, xv]);
+    t = { prod, values: [...prod.keys()].sort((a, b) => a - b) };
+    productTables.set(W, t);
+  }
+  const { prod, values } = t;
+  const lowerBound = (v: number) => { let lo = 0, hi = values.length; while (lo < hi) { const m = (lo + hi) >> 1; if (values[m] < v) lo = m + 1; else hi = m; } return lo; };
+  for (let attempt = 0; attempt < 2000; attempt++) {
+    const out: Array<[number, number]> = [];
+    let rest = L;
+    for (let i = 0; i < count - 1; i++) {
+      // a product near the even share of what is left
+      const target = rest / (count - i), win = Math.max(64, Math.abs(target) * 0.05);
+      const i0 = lowerBound(target - win), i1 = lowerBound(target + win);
+      const v = i1 > i0 ? values[randInt(rng, i0, i1 - 1)] : 0;
+      out.push(prod.get(v)!);
+      rest -= v;
+    }
+    if (prod.has(rest)) return [...out, prod.get(rest)!];
+  }
+  return undefined;
+}
+interface TieFactor { j: number; s: number; f1: number; f2: number; L: number }
+/** f1·f2·L = 2^j + s (s = ±1), f1 ≤ f2 ≤ 2047 odd (f16 significands), 0 < L ≤ maxL, 30 ≤ j ≤ 40 */
+function tieFactorizations(maxL: number): TieFactor[] {
+  const out: TieFactor[] = [];
+  for (let j = 30; j <= 40; j++) for (const s of [1, -1]) {
+    const N = 2 ** j + s;
+    for (let f1 = 3; f1 <= 2047; f1 += 2) {
+      if (N % f1) continue;
+      for (let f2 = f1; f2 <= 2047; f2 += 2) if ((N / f1) % f2 === 0 && N / f1 / f2 <= maxL) out.push({ j, s, f1, f2, L: N / f1 / f2 });
+    }
+  }
+  return out;
+}
+const isHalf = (v: number) => halfToNumber(numberToHalf(v)) === v && Number.isFinite(halfToNumber(numberToHalf(v)));
+/**
+ * f16 scales for the base block (d1 = significands baseD times 2^a1, 2^b1, times baseL) and the tie
+ * block (2^a2·f1, 2^b2·f2) with (2^j ± 1)·2^(a2+b2) = half an ulp of the base ± a sliver.
+ */
+function placeTie(fc: TieFactor, baseD: [number, number], baseL: number) {
+  for (let a1 = -24; a1 <= 15; a1++) for (let b1 = -24; b1 <= 15; b1++) {
+    const dw1 = baseD[0] * 2 ** a1, dx1 = baseD[1] * 2 ** b1;
+    if (!isHalf(dw1) || !isHalf(dx1)) continue;
+    const base = dw1 * dx1 * baseL;
+    if (fr(base) !== base) continue;
+    const halfUlp = 2 ** (exponentOf(base) - 24);
+    const sum = Math.log2(halfUlp) - fc.j; // a2 + b2
+    for (let a2 = -24; a2 <= 15; a2++) {
+      const dw2 = fc.f1 * 2 ** a2, dx2 = fc.f2 * 2 ** (sum - a2);
+      if (isHalf(dw2) && isHalf(dx2)) return { dw1, dx1, dw2, dx2 };
+    }
+  }
+  return undefined;
+}
+
 /** run both twins on a row pair and check them against each other and the references */
 function checkDot(f: BlockFormat, w: Uint8Array, x: Uint8Array, label: string, misalign = 0): void {
   const nb = w.length / f.bytes;
@@ -423,6 +657,22 @@ function checkDot(f: BlockFormat, w: Uint8Array, x: Uint8Array, label: string, m
   expect(sameF(via, simd) && sameF(viaGen, gen), `${label}: the kernels formats.ts binds`).toBe(true);
   expect(Math.abs(simd - r.math), `${label}: vs f64 block math ${r.math}`).toBeLessThanOrEqual(r.mathBound);
   expect(Math.abs(simd - r.dequant), `${label}: vs f64 Σ dequant·dequant ${r.dequant}`).toBeLessThanOrEqual(r.dequantBound);
+  // the batch product, where llama.cpp sums in another order (IQ4_NL: tinyBLAS) or the same one
+  const viaBatch = fmt(f.type).vecDotBatchFn?.(n, wp, xp), viaBatchGen = fmtG(f.type).vecDotBatchFn?.(n, wp, xp);
+  if (f.scheme !== 'pairs') {
+    if (viaBatch !== undefined) expect(sameF(viaBatch, simd) && sameF(viaBatchGen!, gen), `${label}: batch binding == one-token dot`).toBe(true);
+    return;
+  }
+  const rb = dotRefs(f, w, x, nb, true);
+  const tb = callTK('vec_dot_iq4_nl_q8_0_tinyblas', w, x, n, misalign);
+  const tbGen = callTK('vec_dot_iq4_nl_q8_0_tinyblas_generic', w, x, n, misalign);
+  expect(sameF(tb, tbGen), `${label}: tinyBLAS SIMD ${tb} vs generic ${tbGen}`).toBe(true);
+  expect(sameF(tb, rb.order), `${label}: tinyBLAS SIMD ${tb} vs documented order ${rb.order}`).toBe(true);
+  expect(Math.abs(tb - rb.math), `${label}: tinyBLAS vs f64 block math ${rb.math}`).toBeLessThanOrEqual(rb.mathBound);
+  if (typeof K.vec_dot_iq4_nl_q8_0_tinyblas === 'function') {
+    expect(sameF(K.vec_dot_iq4_nl_q8_0_tinyblas(n, wp, xp), tb), `${label}: exported tinyBLAS dot`).toBe(true);
+    expect(sameF(K.vec_dot_iq4_nl_q8_0_tinyblas_generic(n, wp, xp), tb), `${label}: exported tinyBLAS generic`).toBe(true);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -478,35 +728,110 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s', (_name, f) => {
     }
   });
 
-  it('large integer sums: the association of the f32 block term is the documented one, not the other', () => {
-    // d_w·d_x of two f16 is exact in f32, so d-first association is the correctly rounded
-    // d_w·d_x·sumi; sumi-first, (sumi·d_w)·d_x, rounds twice once sumi·d_w needs more than 24 bits
-    // (|sumi| ≥ 2^13 with full 11-bit significands). Activations at ±(100..127) with the signs of the
-    // weights make such sums; the test proves it can tell the two orders apart.
+  it('the x86 order is told apart from its neighbours: unfused multiply-add, ggml\'s scalar order, the other lane partition', () => {
+    // on realistic rows (quantizer activations, random weights with normal scales), each alternative
+    // gives another f32 for some rows while the kernels follow the x86 transcription on all of them
     const rng = mulberry32(3500 + f.type);
-    const other = f.name === 'Q4_0'
-      ? (dw: number, dx: number, sumi: number) => fr(sumi * fr(dw * dx))
-      : (dw: number, dx: number, sumi: number) => fr(fr(sumi * dw) * dx);
-    let differs = 0;
-    for (let t = 0; t < 400; t++) {
-      const w = randomBlocks(f, rng, 1);
-      setHalf(w, 0, 0x2000 + randInt(rng, 0, 0x1bff)); // full-precision normal scales
-      const q = f.quants(w, 0);
-      const mean = q.reduce((a, b) => a + b, 0) / QK;
-      const x = new Uint8Array(actBytes(f.act));
-      setHalf(x, 0, 0x1000 + randInt(rng, 0, 0x1bff));
-      if (f.act === 'q8_1') setHalf(x, 2, randomHalf(rng));
-      // sign of each activation follows its weight's side of the mean (for Q4_1/Q5_1 all q ≥ 0, so the sum grows anyway)
-      for (let j = 0; j < QK; j++) x[actQs(f.act) + j] = ((q[j] >= mean ? 1 : -1) * randInt(rng, 100, 127)) & 0xff;
-      checkDot(f, w, x, `large sums, trial ${t}`);
-      let sumi = 0;
-      for (let j = 0; j < QK; j++) sumi += q[j] * actQ(x, f.act, 0, j);
-      const dw = wD(w, f, 0), dx = actD(x, f.act, 0);
-      const mine = f.term(dw, dx, wM(w, f, 0), actS(x, f.act, 0), sumi);
-      const alt = f.withMin ? fr(other(dw, dx, sumi) + fr(wM(w, f, 0) * actS(x, f.act, 0))) : other(dw, dx, sumi);
-      if (!sameF(mine, alt)) differs++;
+    const nb = 8, rows = 200;
+    const alts: Record<string, (w: Uint8Array, x: Uint8Array) => number> = {
+      // the same lanes, but the product rounded before the add (what WASM does without care)
+      unfused: (w, x) => {
+        const acc = new Array(8).fill(0);
+        let sum = 0, summs = 0;
+        for (let ib = 0; ib < nb; ib++) {
+          const d = fr(wD(w, f, ib) * actD(x, f.act, ib)), L = lanes8(f, w, x, ib);
+          if (f.scheme === 'block') sum = fr(sum + fr(L.reduce((a, b) => a + b, 0) * d));
+          else for (let k = 0; k < 8; k++) acc[k] = fr(acc[k] + fr(d * L[k]));
+          summs = fr(summs + fr(wM(w, f, ib) * actS(x, f.act, ib)));
+        }
+        return f.scheme === 'block' ? sum : f.withMin ? fr(hsum8(acc) + summs) : hsum8(acc);
+      },
+      // ggml's scalar reference: one f32 block term per block, added in block order
+      scalar: (w, x) => {
+        let sum = 0;
+        for (let ib = 0; ib < nb; ib++) {
+          const d = fr(wD(w, f, ib) * actD(x, f.act, ib)), sumi = lanes8(f, w, x, ib).reduce((a, b) => a + b, 0);
+          sum = fr(sum + (f.withMin ? fr(fr(d * sumi) + fr(wM(w, f, ib) * actS(x, f.act, ib))) : fr(d * sumi)));
+        }
+        return sum;
+      },
+      // the other x86 partition: 8 lanes for repacked Q4_0 (unrepacked tinyBLAS), one FMA per block otherwise
+      other: (w, x) => {
+        if (f.scheme === 'block') return x86Order({ ...f, scheme: 'lanes' }, w, x, nb);
+        if (f.scheme === 'pairs') return x86Order(f, w, x, nb, true);
+        let acc = 0, summs = 0;
+        for (let ib = 0; ib < nb; ib++) {
+          acc = fmaExact(fr(wD(w, f, ib) * actD(x, f.act, ib)), lanes8(f, w, x, ib).reduce((a, b) => a + b, 0), acc);
+          summs = fr(summs + fr(wM(w, f, ib) * actS(x, f.act, ib)));
+        }
+        return f.withMin ? fr(acc + summs) : acc;
+      },
+    };
+    const differs: Record<string, number> = { unfused: 0, scalar: 0, other: 0 };
+    for (let t = 0; t < rows; t++) {
+      const w = randomBlocks(f, rng, nb);
+      for (let ib = 0; ib < nb; ib++) setHalf(w, ib * f.bytes, numberToHalf((rng() < 0.5 ? -1 : 1) * uniform(rng, 0.001, 0.05)));
+      const x = quantizeAct(f.act, randomF32(rng, nb * QK, 2, true));
+      const wp = putBytes(w), xp = putBytes(x);
+      const got = f.simd(nb * QK, wp, xp);
+      expect(sameF(got, x86Order(f, w, x, nb)), `row ${t}`).toBe(true);
+      expect(sameF(got, f.generic(nb * QK, wp, xp)), `row ${t} generic`).toBe(true);
+      for (const [k, alt] of Object.entries(alts)) if (!sameF(alt(w, x), got)) differs[k]++;
     }
-    expect(differs, 'blocks where the other association gives another f32').toBeGreaterThan(10);
+    for (const [k, n] of Object.entries(differs)) expect(n, `rows where the ${k} order gives another f32`).toBeGreaterThan(rows / 50);
+  });
+
+  it('the fused multiply-adds are correctly rounded where float64 lands exactly on an f32 tie (double-rounding cases)', () => {
+    // acc = base (block A, lane 0), then block B adds d·L = half an ulp of base times (1 ± 2^-j), j ≥ 30:
+    // float64 rounds base + d·L onto the f32 tie, which ties-to-even would send the wrong way. d·L =
+    // (2^j ± 1)·2^(a+b) with f1·f2·L = 2^j ± 1 (f1, f2 significands of the two f16 scales 2^a·f1,
+    // 2^b·f2), found by factoring. All other products are 0 (activations 0), so the result is that
+    // one lane's accumulator, exactly.
+    const W = weightValues(f);
+    const maxL = f.scheme === 'block' ? QK * Math.max(...W.map(Math.abs)) * 127 : 4 * Math.max(...W.map(Math.abs)) * 127;
+    const perLane = f.scheme === 'block' ? QK : 4;
+    const rng = mulberry32(3600 + f.type);
+    const facts = tieFactorizations(maxL).slice(0, 24);
+    expect(facts.length).toBeGreaterThan(5);
+    const nb = f.scheme === 'pairs' ? 4 : 2;
+    const blockB = f.scheme === 'pairs' ? 2 : 1; // the same accumulator as block 0
+    let cases = 0, naiveWrong = 0;
+    for (const fc of facts) {
+      // base: 2^E (even significand) for s = +1; an odd 24-bit significand M·2^e for s = -1
+      for (const oddBase of fc.s === 1 ? [false, true] : [true]) {
+        let baseD: [number, number], baseL: number;
+        if (!oddBase) { baseD = [1, 1]; baseL = 1; } else {
+          let m1: number, m2: number, l: number;
+          do { m1 = 2 * randInt(rng, 512, 1023) + 1; m2 = 2 * randInt(rng, 512, 1023) + 1; l = 2 * randInt(rng, 1, 3) + 1; }
+          while (m1 * m2 * l < 2 ** 23 || m1 * m2 * l >= 2 ** 24 || m1 * m2 * l > 2 ** 24);
+          baseD = [m1, m2]; baseL = l;
+        }
+        const placed = placeTie(fc, baseD, baseL);
+        const prodsB = realizeSum(fc.L, W, perLane, rng), prodsA = realizeSum(baseL, W, perLane, rng);
+        if (!placed || !prodsA || !prodsB) continue;
+        const w = new Uint8Array(nb * f.bytes), x = new Uint8Array(nb * actBytes(f.act));
+        const fill = (ib: number, dw: number, dx: number, prods: Array<[number, number]>) => {
+          setHalf(w, ib * f.bytes, numberToHalf(dw));
+          setHalf(x, ib * actBytes(f.act), numberToHalf(dx));
+          setQuants(f, w, ib, prods.map((p) => p[0]), W);
+          prods.forEach(([, xv], e) => { x[ib * actBytes(f.act) + actQs(f.act) + e] = xv & 0xff; });
+        };
+        for (let ib = 0; ib < nb; ib++) setQuants(f, w, ib, [], W); // any weights: their activations are 0
+        fill(0, placed.dw1, placed.dx1, prodsA);
+        fill(blockB, placed.dw2, placed.dx2, prodsB);
+        const base = fr(placed.dw1 * placed.dx1 * baseL);
+        const d2 = fr(placed.dw2 * placed.dx2);
+        const want = fmaExact(d2, fc.L, base);
+        const naive = fr(d2 * fc.L + base);
+        if (!sameF(naive, want)) naiveWrong++;
+        checkDot(f, w, x, `tie case j ${fc.j} s ${fc.s} odd base ${oddBase}`);
+        const wp = putBytes(w), xp = putBytes(x);
+        expect(sameF(f.simd(nb * QK, wp, xp), want), `tie case j ${fc.j}: SIMD == exact fma ${want}`).toBe(true);
+        cases++;
+      }
+    }
+    expect(cases).toBeGreaterThan(5);
+    expect(naiveWrong, 'cases where f32(f64 a·b + c) is wrong').toBeGreaterThan(2);
   });
 
   it('dequantize_row == independent JS reading of the layout, exactly, on 2000 random blocks (any 16-bit scales, incl. Inf/NaN)', () => {
@@ -656,18 +981,25 @@ describe('formats.ts binds these kernels; mul_mat runs them', () => {
     } else w.set(randomBlocks(byName(name), rng, rows * cols / QK));
     const wp = putBytes(w);
     const oS = alloc(nTok * rows * 4), oG = alloc(nTok * rows * 4);
-    K.mul_mat(fmt(type).vecDot, wp, wRowBytes, xs, xRowBytes, oS, rows, 0, rows, cols, nTok);
-    K.mul_mat(fmtG(type).vecDot, wp, wRowBytes, xs, xRowBytes, oG, rows, 0, rows, cols, nTok);
+    K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wp, wRowBytes, xs, xRowBytes, oS, rows, 0, rows, cols, nTok);
+    K.mul_mat(fmtG(type).vecDot, fmtG(type).vecDotBatch, wp, wRowBytes, xs, xRowBytes, oG, rows, 0, rows, cols, nTok);
     const simd = getF32(oS, nTok * rows), gen = getF32(oG, nTok * rows);
     expect(bitDiffs(simd, gen)).toEqual([]);
     for (let t = 0; t < nTok; t++) {
       for (let r = 0; r < rows; r++) {
-        const direct = name === 'BF16'
-          ? K.vec_dot_bf16(cols, wp + r * wRowBytes, xs + t * xRowBytes)
-          : byName(name).simd(cols, wp + r * wRowBytes, xs + t * xRowBytes);
+        // nTok ≥ 2: the batch product (IQ4_NL: tinyBLAS once bound; the one-token dot otherwise)
+        const direct = (fmt(type).vecDotBatchFn ?? fmt(type).vecDotFn)(cols, wp + r * wRowBytes, xs + t * xRowBytes);
         expect(sameF(simd[t * rows + r], direct), `[${t}][${r}]`).toBe(true);
+        if (name !== 'BF16' && fmt(type).vecDotBatch === fmt(type).vecDot) {
+          expect(sameF(direct, byName(name).simd(cols, wp + r * wRowBytes, xs + t * xRowBytes)), `[${t}][${r}] export`).toBe(true);
+        }
       }
     }
+    // one token: the one-token product
+    const o1 = alloc(rows * 4);
+    K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wp, wRowBytes, xs, xRowBytes, o1, rows, 0, rows, cols, 1);
+    const one = getF32(o1, rows);
+    for (let r = 0; r < rows; r++) expect(sameF(one[r], fmt(type).vecDotFn(cols, wp + r * wRowBytes, xs)), `one token [${r}]`).toBe(true);
   });
 });
 

@@ -38,8 +38,8 @@ import { fma32 } from '../util/expf';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
 import { iq4_value, iq4_values } from '../util/iq4';
 import {
-  LEG_ACC, LEG_ACC2, LEG_Q, QK, acc_add, acc_clear, block_at, block_dot_i8, fma_block, fma_lanes4, half_at, hsum8,
-  hsum8_f32x4, nib_hi, nib_lo, quads,
+  LEG_ACC, LEG_ACC2, LEG_Q, QK, acc_add, acc_clear, block_at, block_dot_i8, f32_ties, fma_block, fma_pair_exact, fma_sum,
+  fma32_slow, fma_sum1, half_at, hsum8, hsum8_f64x2, is_f32_tie, nib_hi, nib_lo, quads, round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
 
@@ -64,6 +64,11 @@ export function dequantize_row_iq4_nl(x: usize, y: usize, k: i32): void {
     store<i8>(LEG_Q + j, <i8>iq4_value(nib_lo(wb + 2, j)));
     store<i8>(LEG_Q + j + QK / 2, <i8>iq4_value(nib_hi(wb + 2, j)));
   }
+}
+
+/** two f32 accumulators held in f64x2, added: f32(f64 sum) is the f32 sum (53 ≥ 2·24 + 2 bits, so no double rounding) */
+@inline function add_f32(a: v128, b: v128): v128 {
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(f64x2.add(a, b)));
 }
 
 /** d_x·d_w of block ib */
@@ -99,27 +104,44 @@ export function vec_dot_iq4_nl_q8_0_generic(n: i32, w: usize, x: usize): f32 {
   return sumf;
 }
 
-/** The SIMD twin: grid values by swizzle, quads, two accumulator pairs with the FMAs in f64x2 (fma_lanes4). */
+/** The SIMD twin: grid values by swizzle, quads, two sets of accumulators with the FMAs in f64x2 pairs (fma_sum, see util/legacy.ts). */
 export function vec_dot_iq4_nl_q8_0(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
-  let a1_lo = f32x4.splat(0), a1_hi = f32x4.splat(0), a2_lo = f32x4.splat(0), a2_hi = f32x4.splat(0);
+  let a01 = f64x2.splat(0), a23 = f64x2.splat(0), a45 = f64x2.splat(0), a67 = f64x2.splat(0);
+  let b01 = f64x2.splat(0), b23 = f64x2.splat(0), b45 = f64x2.splat(0), b67 = f64x2.splat(0);
   let ib = 0;
   for (; ib + 1 < nb; ib += 2) {
     const wb1 = block_at(w, ib, IQ4_NL_BYTES), xb1 = block_at(x, ib, Q8_0_BYTES);
     const wb2 = block_at(w, ib + 1, IQ4_NL_BYTES), xb2 = block_at(x, ib + 1, Q8_0_BYTES);
     const qs1 = v128.load(wb1 + 2), qs2 = v128.load(wb2 + 2);
     const d1 = f64x2.splat(<f64>scale(wb1, xb1)), d2 = f64x2.splat(<f64>scale(wb2, xb2));
-    a1_lo = fma_lanes4(a1_lo, d1, quads(iq4_values(nibbles_lo(qs1)), v128.load(xb1 + 2)));
-    a1_hi = fma_lanes4(a1_hi, d1, quads(iq4_values(nibbles_hi(qs1)), v128.load(xb1 + 18)));
-    a2_lo = fma_lanes4(a2_lo, d2, quads(iq4_values(nibbles_lo(qs2)), v128.load(xb2 + 2)));
-    a2_hi = fma_lanes4(a2_hi, d2, quads(iq4_values(nibbles_hi(qs2)), v128.load(xb2 + 18)));
+    const l1 = quads(iq4_values(nibbles_lo(qs1)), v128.load(xb1 + 2)), h1 = quads(iq4_values(nibbles_hi(qs1)), v128.load(xb1 + 18));
+    const l2 = quads(iq4_values(nibbles_lo(qs2)), v128.load(xb2 + 2)), h2 = quads(iq4_values(nibbles_hi(qs2)), v128.load(xb2 + 18));
+    const as01 = fma_sum(a01, d1, l1), as23 = fma_sum(a23, d1, upper_pair(l1));
+    const as45 = fma_sum(a45, d1, h1), as67 = fma_sum(a67, d1, upper_pair(h1));
+    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+      a01 = fma_pair_exact(a01, d1, l1); a23 = fma_pair_exact(a23, d1, upper_pair(l1));
+      a45 = fma_pair_exact(a45, d1, h1); a67 = fma_pair_exact(a67, d1, upper_pair(h1));
+    } else {
+      a01 = round_pair(as01); a23 = round_pair(as23); a45 = round_pair(as45); a67 = round_pair(as67);
+    }
+    const bs01 = fma_sum(b01, d2, l2), bs23 = fma_sum(b23, d2, upper_pair(l2));
+    const bs45 = fma_sum(b45, d2, h2), bs67 = fma_sum(b67, d2, upper_pair(h2));
+    if (v128.any_true(v128.or(v128.or(f32_ties(bs01), f32_ties(bs23)), v128.or(f32_ties(bs45), f32_ties(bs67))))) {
+      b01 = fma_pair_exact(b01, d2, l2); b23 = fma_pair_exact(b23, d2, upper_pair(l2));
+      b45 = fma_pair_exact(b45, d2, h2); b67 = fma_pair_exact(b67, d2, upper_pair(h2));
+    } else {
+      b01 = round_pair(bs01); b23 = round_pair(bs23); b45 = round_pair(bs45); b67 = round_pair(bs67);
+    }
   }
-  let sumf = hsum8_f32x4(f32x4.add(a1_lo, a2_lo), f32x4.add(a1_hi, a2_hi));
+  // accum1 + accum2 lane-wise in f32, then hsum_float_8
+  let sumf = hsum8_f64x2(add_f32(a01, b01), add_f32(a23, b23), add_f32(a45, b45), add_f32(a67, b67));
   if (ib < nb) {
     const wb = block_at(w, ib, IQ4_NL_BYTES), xb = block_at(x, ib, Q8_0_BYTES);
     const qs = v128.load(wb + 2);
     const sumi = block_dot_i8(iq4_values(nibbles_lo(qs)), iq4_values(nibbles_hi(qs)), xb + 2);
-    sumf = fma32(scale(wb, xb), <f32>sumi, sumf);
+    const s = fma_sum1(scale(wb, xb), sumi, sumf);
+    sumf = is_f32_tie(s) ? fma32_slow(scale(wb, xb), <f32>sumi, sumf) : <f32>s;
   }
   return sumf;
 }
@@ -140,13 +162,20 @@ export function vec_dot_iq4_nl_q8_0_tinyblas_generic(n: i32, w: usize, x: usize)
 /** The SIMD twin of vec_dot_iq4_nl_q8_0_tinyblas_generic. */
 export function vec_dot_iq4_nl_q8_0_tinyblas(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
-  let acc_lo = f32x4.splat(0), acc_hi = f32x4.splat(0);
+  let a01 = f64x2.splat(0), a23 = f64x2.splat(0), a45 = f64x2.splat(0), a67 = f64x2.splat(0);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block_at(w, ib, IQ4_NL_BYTES), xb = block_at(x, ib, Q8_0_BYTES);
     const qs = v128.load(wb + 2);
     const dd = f64x2.splat(<f64>scale(wb, xb));
-    acc_lo = fma_lanes4(acc_lo, dd, quads(iq4_values(nibbles_lo(qs)), v128.load(xb + 2)));
-    acc_hi = fma_lanes4(acc_hi, dd, quads(iq4_values(nibbles_hi(qs)), v128.load(xb + 18)));
+    const lo = quads(iq4_values(nibbles_lo(qs)), v128.load(xb + 2)), hi = quads(iq4_values(nibbles_hi(qs)), v128.load(xb + 18));
+    const as01 = fma_sum(a01, dd, lo), as23 = fma_sum(a23, dd, upper_pair(lo));
+    const as45 = fma_sum(a45, dd, hi), as67 = fma_sum(a67, dd, upper_pair(hi));
+    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+      a01 = fma_pair_exact(a01, dd, lo); a23 = fma_pair_exact(a23, dd, upper_pair(lo));
+      a45 = fma_pair_exact(a45, dd, hi); a67 = fma_pair_exact(a67, dd, upper_pair(hi));
+    } else {
+      a01 = round_pair(as01); a23 = round_pair(as23); a45 = round_pair(as45); a67 = round_pair(as67);
+    }
   }
-  return hsum8_f32x4(acc_lo, acc_hi);
+  return hsum8_f64x2(a01, a23, a45, a67);
 }

@@ -32,7 +32,7 @@
 import { fp16_to_fp32 } from '../util/fp16';
 import { fma32 } from '../util/expf';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
-import { QK, block_at, block_dot_i8, half_at, nib_hi, nib_lo } from '../util/legacy';
+import { QK, block_at, block_dot_i8, fma32_slow, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo } from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
 
 export const Q4_0_BYTES: i32 = 18;
@@ -66,7 +66,8 @@ export function vec_dot_q4_0_q8_0_generic(n: i32, w: usize, x: usize): f32 {
   return acc;
 }
 
-/** The SIMD twin: nibbles − 8 as int8 lanes, the exact block sum in i32x4 lanes, the same FMA per block. */
+/** The SIMD twin: nibbles − 8 as int8 lanes, the exact block sum in i32x4 lanes, the same FMA per block
+ *  (in f64, by fma32 when the f64 sum is an f32 tie, see util/legacy.ts). */
 export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
   const eight = i8x16.splat(8);
@@ -77,7 +78,11 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
     const lo = i8x16.sub(nibbles_lo(qs), eight);
     const hi = i8x16.sub(nibbles_hi(qs), eight);
     const sumi = block_dot_i8(lo, hi, xb + 2);
-    acc = fma32(<f32>sumi, fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb)), acc);
+    // fma32's result without its TwoSum: f32(f64 sum) unless that sum is an f32 tie (util/legacy.ts)
+    const d = fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb));
+    const s = fma_sum1(d, sumi, acc);
+    if (is_f32_tie(s)) acc = fma32_slow(<f32>sumi, d, acc);
+    else acc = <f32>s;
   }
   return acc;
 }

@@ -25,7 +25,8 @@
 import { fp16_to_fp32 } from '../util/fp16';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
 import {
-  LEG_ACC, LEG_Q, QK, acc_clear, block_at, fma_block, fma_lanes4, half_at, hsum8, hsum8_f32x4, nib_hi, nib_lo, quads,
+  LEG_ACC, LEG_Q, QK, acc_clear, block_at, f32_ties, fma_block, fma_pair_exact, fma_sum, half_at, hsum8, hsum8_f64x2,
+  nib_hi, nib_lo, quads, round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_1_BYTES } from './q8_1';
 
@@ -67,10 +68,10 @@ export function vec_dot_q4_1_q8_1_generic(n: i32, w: usize, x: usize): f32 {
   return hsum8(LEG_ACC) + summs;
 }
 
-/** The SIMD twin: the 8 lanes as two i32x4 of quads, the FMAs in f64x2 (fma_lanes4), the same sums. */
+/** The SIMD twin: the 8 lanes as two i32x4 of quads, the FMAs in f64x2 (fma_sum, see util/legacy.ts), the same sums. */
 export function vec_dot_q4_1_q8_1(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
-  let acc_lo = f32x4.splat(0), acc_hi = f32x4.splat(0);
+  let a01 = f64x2.splat(0), a23 = f64x2.splat(0), a45 = f64x2.splat(0), a67 = f64x2.splat(0);
   let summs: f32 = 0;
   for (let ib = 0; ib < nb; ib++) {
     const wb = block_at(w, ib, Q4_1_BYTES), xb = block_at(x, ib, Q8_1_BYTES);
@@ -78,8 +79,15 @@ export function vec_dot_q4_1_q8_1(n: i32, w: usize, x: usize): f32 {
     const qs = v128.load(wb + 4);
     const lo = nibbles_lo(qs), hi = nibbles_hi(qs);
     const dd = f64x2.splat(<f64>(fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb))));
-    acc_lo = fma_lanes4(acc_lo, dd, quads(lo, v128.load(xb + 4)));
-    acc_hi = fma_lanes4(acc_hi, dd, quads(hi, v128.load(xb + 20)));
+    const ql = quads(lo, v128.load(xb + 4)), qh2 = quads(hi, v128.load(xb + 20));
+    const as01 = fma_sum(a01, dd, ql), as23 = fma_sum(a23, dd, upper_pair(ql));
+    const as45 = fma_sum(a45, dd, qh2), as67 = fma_sum(a67, dd, upper_pair(qh2));
+    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+      a01 = fma_pair_exact(a01, dd, ql); a23 = fma_pair_exact(a23, dd, upper_pair(ql));
+      a45 = fma_pair_exact(a45, dd, qh2); a67 = fma_pair_exact(a67, dd, upper_pair(qh2));
+    } else {
+      a01 = round_pair(as01); a23 = round_pair(as23); a45 = round_pair(as45); a67 = round_pair(as67);
+    }
   }
-  return hsum8_f32x4(acc_lo, acc_hi) + summs;
+  return hsum8_f64x2(a01, a23, a45, a67) + summs;
 }

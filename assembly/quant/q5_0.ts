@@ -25,8 +25,8 @@
 import { fp16_to_fp32 } from '../util/fp16';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
 import {
-  LEG_ACC, LEG_Q, QK, acc_clear, block_at, fma_block, fma_lanes4, half_at, high_bit, high_bits_16, hsum8, hsum8_f32x4,
-  nib_hi, nib_lo, qh_at, quads,
+  LEG_ACC, LEG_Q, QK, acc_clear, block_at, f32_ties, fma_block, fma_pair_exact, fma_sum, half_at, high_bit, high_bits_16,
+  hsum8, hsum8_f64x2, nib_hi, nib_lo, qh_at, quads, round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
 
@@ -66,11 +66,11 @@ export function vec_dot_q5_0_q8_0_generic(n: i32, w: usize, x: usize): f32 {
   return hsum8(LEG_ACC);
 }
 
-/** The SIMD twin: (nibble | bit-4 plane) − 16 as int8 lanes, quads, the FMAs in f64x2 (fma_lanes4). */
+/** The SIMD twin: (nibble | bit-4 plane) − 16 as int8 lanes, quads, the FMAs in f64x2 (fma_sum, see util/legacy.ts). */
 export function vec_dot_q5_0_q8_0(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK;
   const sixteen = i8x16.splat(16);
-  let acc_lo = f32x4.splat(0), acc_hi = f32x4.splat(0);
+  let a01 = f64x2.splat(0), a23 = f64x2.splat(0), a45 = f64x2.splat(0), a67 = f64x2.splat(0);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block_at(w, ib, Q5_0_BYTES), xb = block_at(x, ib, Q8_0_BYTES);
     const qh = qh_at(wb + 2);
@@ -78,8 +78,15 @@ export function vec_dot_q5_0_q8_0(n: i32, w: usize, x: usize): f32 {
     const lo = i8x16.sub(v128.or(nibbles_lo(qs), high_bits_16(qh & 0xffff)), sixteen);
     const hi = i8x16.sub(v128.or(nibbles_hi(qs), high_bits_16(qh >> 16)), sixteen);
     const dd = f64x2.splat(<f64>(fp16_to_fp32(half_at(wb)) * fp16_to_fp32(half_at(xb))));
-    acc_lo = fma_lanes4(acc_lo, dd, quads(lo, v128.load(xb + 2)));
-    acc_hi = fma_lanes4(acc_hi, dd, quads(hi, v128.load(xb + 18)));
+    const ql = quads(lo, v128.load(xb + 2)), qh2 = quads(hi, v128.load(xb + 18));
+    const as01 = fma_sum(a01, dd, ql), as23 = fma_sum(a23, dd, upper_pair(ql));
+    const as45 = fma_sum(a45, dd, qh2), as67 = fma_sum(a67, dd, upper_pair(qh2));
+    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+      a01 = fma_pair_exact(a01, dd, ql); a23 = fma_pair_exact(a23, dd, upper_pair(ql));
+      a45 = fma_pair_exact(a45, dd, qh2); a67 = fma_pair_exact(a67, dd, upper_pair(qh2));
+    } else {
+      a01 = round_pair(as01); a23 = round_pair(as23); a45 = round_pair(as45); a67 = round_pair(as67);
+    }
   }
-  return hsum8_f32x4(acc_lo, acc_hi);
+  return hsum8_f64x2(a01, a23, a45, a67);
 }

@@ -9,7 +9,9 @@
 // which agree: 8 i32 lanes of 4 products per block, one FMA per lane and block with d_w·d_x,
 // hsum_float_8 at the end (details above vec_dot_q8_0_q8_0_generic and in util/legacy.ts).
 import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
-import { LEG_ACC, acc_clear, fma_block, fma_lanes4, hsum8, hsum8_f32x4, quads } from '../util/legacy';
+import {
+  LEG_ACC, acc_clear, f32_ties, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f64x2, quads, round_pair, upper_pair,
+} from '../util/legacy';
 
 export const QK8_0: i32 = 32;
 export const Q8_0_BYTES: i32 = 34;
@@ -118,15 +120,22 @@ export function vec_dot_q8_0_q8_0_generic(n: i32, w: usize, x: usize): f32 {
   return hsum8(LEG_ACC);
 }
 
-/** The SIMD twin: the 8 lanes as two i32x4 of quads, the FMAs in f64x2 (fma_lanes4), the same hsum. */
+/** The SIMD twin: the 8 lanes as two i32x4 of quads, the FMAs in f64x2 pairs (fma_sum, see util/legacy.ts), the same hsum. */
 export function vec_dot_q8_0_q8_0(n: i32, w: usize, x: usize): f32 {
   const nb = n / QK8_0;
-  let lo = f32x4.splat(0), hi = f32x4.splat(0);
+  let a01 = f64x2.splat(0), a23 = f64x2.splat(0), a45 = f64x2.splat(0), a67 = f64x2.splat(0);
   for (let ib = 0; ib < nb; ib++) {
     const wb = block(w, ib), xb = block(x, ib);
     const dd = f64x2.splat(<f64>(fp16_to_fp32(load<u16>(wb)) * fp16_to_fp32(load<u16>(xb))));
-    lo = fma_lanes4(lo, dd, quads(v128.load(wb + 2), v128.load(xb + 2)));
-    hi = fma_lanes4(hi, dd, quads(v128.load(wb + 18), v128.load(xb + 18)));
+    const lo = quads(v128.load(wb + 2), v128.load(xb + 2)), hi = quads(v128.load(wb + 18), v128.load(xb + 18));
+    const as01 = fma_sum(a01, dd, lo), as23 = fma_sum(a23, dd, upper_pair(lo));
+    const as45 = fma_sum(a45, dd, hi), as67 = fma_sum(a67, dd, upper_pair(hi));
+    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+      a01 = fma_pair_exact(a01, dd, lo); a23 = fma_pair_exact(a23, dd, upper_pair(lo));
+      a45 = fma_pair_exact(a45, dd, hi); a67 = fma_pair_exact(a67, dd, upper_pair(hi));
+    } else {
+      a01 = round_pair(as01); a23 = round_pair(as23); a45 = round_pair(as45); a67 = round_pair(as67);
+    }
   }
-  return hsum8_f32x4(lo, hi);
+  return hsum8_f64x2(a01, a23, a45, a67);
 }

@@ -31,14 +31,16 @@
 // Which kernel runs each format, and its deviations from this scheme, is documented per file.
 //
 // The fused multiply-adds are fma32 (util/expf.ts) in the `_generic` twins — correctly rounded —
-// and `fma_lanes4` below in the SIMD ones, which gets the same bits faster: in f64x2 lanes, s =
+// and `fma_sum` + `round_pair` below in the SIMD ones, which gets the same bits faster: in f64x2 lanes, s =
 // d·f32(L) + acc is d·L (exact: ≤ 22 + 17 bits) plus acc rounded once to f64, and f32(s) is the
 // correctly rounded fused result unless s is exactly an f32 tie — f64 patterns whose low 29 bits are
 // 0x10000000 for results in f32's normal range. Every value in these kernels is a multiple of 2^-48
 // (f16 scales are multiples of 2^-24, quant sums integers, and f32 rounding keeps a multiple of 2^-48
 // one), so a non-zero s is at least 2^-48 and never in f32's subnormal range, where ties would look
-// different. When any lane's s is such a pattern (in practice: almost never) the four lanes are redone
-// with fma32.
+// different. The SIMD kernels test the eight sums of a block together and, when one is such a
+// pattern (rare: mostly exact sums that are ties, which f32() would round right anyway), redo that
+// block's FMAs with fma32 from the accumulators before it. The accumulators stay in f64x2 registers
+// (exact f32 values) between blocks.
 import { dot_i8x16, hsum_i32x4 } from './simd';
 import { fma32 } from './expf';
 
@@ -148,40 +150,62 @@ export const LEG_Q: usize = memory.data(32);
 
 /**
  * The four x86 lanes of 16 int8 weights `w` times 16 int8 activations `x`:
- * [Σ bytes 0..3, Σ 4..7, Σ 8..11, Σ 12..15] of w·x, exact (each i8·i8 product fits i16).
+ * [Σ bytes 0..3, Σ 4..7, Σ 8..11, Σ 12..15] of w·x, exact (i16 products, i32 sums).
  */
 @inline export function quads(w: v128, x: v128): v128 {
-  const lo = i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_low_i8x16_s(w, x));   // pairs of bytes 0..7
-  const hi = i32x4.extadd_pairwise_i16x8_s(i16x8.extmul_high_i8x16_s(w, x));  // pairs of bytes 8..15
+  const lo = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_s(x));    // pairs of bytes 0..7
+  const hi = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_s(x));  // pairs of bytes 8..15
   return i32x4.add(i32x4.shuffle(lo, hi, 0, 2, 4, 6), i32x4.shuffle(lo, hi, 1, 3, 5, 7));
 }
 
-/** lanes whose f64 value is exactly an f32 tie (normal range): low 29 bits == 1 << 28 */
-@inline function f32_ties(s: v128): v128 {
+/** all-ones in the lanes whose f64 value is exactly an f32 tie (normal range): low 29 bits == 1 << 28 */
+@inline export function f32_ties(s: v128): v128 {
   return i64x2.eq(v128.and(s, i64x2.splat(0x1fffffff)), i64x2.splat(0x10000000));
 }
 
-/** the slow path of fma_lanes4: fma32 lane by lane */
-function fma_lanes4_exact(acc: v128, dd: v128, lanes: v128): v128 {
-  const d = <f32>f64x2.extract_lane(dd, 0);
-  let r = f32x4.splat(fma32(d, <f32>i32x4.extract_lane(lanes, 0), f32x4.extract_lane(acc, 0)));
-  r = f32x4.replace_lane(r, 1, fma32(d, <f32>i32x4.extract_lane(lanes, 1), f32x4.extract_lane(acc, 1)));
-  r = f32x4.replace_lane(r, 2, fma32(d, <f32>i32x4.extract_lane(lanes, 2), f32x4.extract_lane(acc, 2)));
-  return f32x4.replace_lane(r, 3, fma32(d, <f32>i32x4.extract_lane(lanes, 3), f32x4.extract_lane(acc, 3)));
+/** d·f32(lanes) + acc for two lanes in f64 (exact product, one f64 rounding): `acc` f64x2 holding
+ *  f32 values, `dd` = f64x2.splat(d), `lanes` two i32 in the low half (|lane| ≤ 2^24) */
+@inline export function fma_sum(acc: v128, dd: v128, lanes: v128): v128 {
+  return f64x2.add(f64x2.mul(dd, f64x2.convert_low_i32x4_s(lanes)), acc);
 }
 
-/**
- * Four lanes of acc = fma(d, f32(lanes), acc), correctly rounded (see the header): `acc` f32x4,
- * `dd` = f64x2.splat(d) with d the f32 d_w·d_x, `lanes` i32x4 (|lane| ≤ 2^24).
- */
-@inline export function fma_lanes4(acc: v128, dd: v128, lanes: v128): v128 {
-  const s0 = f64x2.add(f64x2.mul(dd, f64x2.convert_low_i32x4_s(lanes)), f64x2.promote_low_f32x4(acc));
-  const s1 = f64x2.add(
-    f64x2.mul(dd, f64x2.convert_low_i32x4_s(i32x4.shuffle(lanes, lanes, 2, 3, 2, 3))),
-    f64x2.promote_low_f32x4(i32x4.shuffle(acc, acc, 2, 3, 2, 3)),
-  );
-  if (v128.any_true(v128.or(f32_ties(s0), f32_ties(s1)))) return fma_lanes4_exact(acc, dd, lanes);
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(s0), f32x4.demote_f64x2_zero(s1), 0, 1, 4, 5);
+/** acc = fma(d, f32(lanes), acc) for two lanes by fma32, lane by lane (the rare path; arguments as fma_sum) */
+export function fma_pair_exact(acc: v128, dd: v128, lanes: v128): v128 {
+  const d = <f32>f64x2.extract_lane(dd, 0);
+  const r0 = fma32(d, <f32>i32x4.extract_lane(lanes, 0), <f32>f64x2.extract_lane(acc, 0));
+  const r1 = fma32(d, <f32>i32x4.extract_lane(lanes, 1), <f32>f64x2.extract_lane(acc, 1));
+  return f64x2.replace_lane(f64x2.splat(<f64>r0), 1, <f64>r1);
+}
+
+/** s rounded to f32, kept in f64x2 */
+@inline export function round_pair(s: v128): v128 {
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(s));
+}
+
+/** the scalar form: d·L + acc in f64 (exact product, one f64 rounding) */
+@inline export function fma_sum1(d: f32, l: i32, acc: f32): f64 {
+  return <f64>d * <f64>l + <f64>acc;
+}
+/** fma32 out of line, for the rare tie path of the SIMD kernels (keeps it out of their loops) */
+export function fma32_slow(a: f32, b: f32, c: f32): f32 {
+  return fma32(a, b, c);
+}
+
+/** true when the f64 s is exactly an f32 tie (normal range) */
+@inline export function is_f32_tie(s: f64): bool {
+  return (reinterpret<u64>(s) & 0x1fffffff) == 0x10000000;
+}
+
+/** the upper two i32 lanes of v in its lower half (for fma_sum) */
+@inline export function upper_pair(v: v128): v128 {
+  return i32x4.shuffle(v, v, 2, 3, 2, 3);
+}
+
+/** hsum_float_8 of eight f32 accumulators held as four f64x2 (a01 = acc[0..1], …, a67 = acc[6..7]) */
+@inline export function hsum8_f64x2(a01: v128, a23: v128, a45: v128, a67: v128): f32 {
+  const lo = i32x4.shuffle(f32x4.demote_f64x2_zero(a01), f32x4.demote_f64x2_zero(a23), 0, 1, 4, 5);
+  const hi = i32x4.shuffle(f32x4.demote_f64x2_zero(a45), f32x4.demote_f64x2_zero(a67), 0, 1, 4, 5);
+  return hsum8_f32x4(lo, hi);
 }
 
 /** hsum_float_8 of lo = acc[0..3], hi = acc[4..7]: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) */

@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_FILE } from '../paths.js';
 import { runCommand } from './run.js';
 import { inspectCommand } from './inspect.js';
 import { statsCommand } from './stats.js';
+import { perplexityCommand } from './perplexity.js';
 import { collect, floatArg, intArg } from './options.js';
 
 const program = new Command()
@@ -50,6 +51,19 @@ program
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
   .option('--generic', 'use the scalar _generic kernels instead of SIMD')
   .action(statsCommand);
+
+program
+  .command('perplexity')
+  .description('perplexity of a text as llama-perplexity computes it (and KL divergence against a base model)')
+  .option('-m, --model <file>', `GGUF model (default: the embedded models/${DEFAULT_MODEL_FILE})`)
+  .requiredOption('-f, --file <file>', 'text file (one trailing newline is dropped, as llama.cpp does)')
+  .option('-c, --ctx <n>', 'tokens per chunk; the second half of each chunk is scored', intArg(), 512)
+  .option('-b, --batch <n>', 'tokens per forward pass (default: the session default)', intArg(1))
+  .option('--kl-base <file>', 'base GGUF model: also report KL divergence, same top token and RMS Δp against it')
+  .option('--chunks <n>', 'evaluate at most this many chunks (default: all)', intArg(1))
+  .option('--json', 'print the result as JSON')
+  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .action(perplexityCommand);
 
 try {
   await program.parseAsync(process.argv);
