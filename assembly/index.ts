@@ -25,7 +25,10 @@ export { dequantize_row_q3_K, vec_dot_q3_K_q8_K, vec_dot_q3_K_q8_K_generic } fro
 export { dequantize_row_q4_K, vec_dot_q4_K_q8_K, vec_dot_q4_K_q8_K_generic } from './quant/q4_k';
 export { dequantize_row_q5_K, vec_dot_q5_K_q8_K, vec_dot_q5_K_q8_K_generic } from './quant/q5_k';
 export { dequantize_row_q6_K, vec_dot_q6_K_q8_K, vec_dot_q6_K_q8_K_generic } from './quant/q6_k';
-export { dequantize_row_iq4_nl, vec_dot_iq4_nl_q8_0, vec_dot_iq4_nl_q8_0_generic } from './quant/iq4_nl';
+export {
+  dequantize_row_iq4_nl, vec_dot_iq4_nl_q8_0, vec_dot_iq4_nl_q8_0_generic, vec_dot_iq4_nl_q8_0_tinyblas,
+  vec_dot_iq4_nl_q8_0_tinyblas_generic,
+} from './quant/iq4_nl';
 export { dequantize_row_iq4_xs, vec_dot_iq4_xs_q8_K, vec_dot_iq4_xs_q8_K_generic } from './quant/iq4_xs';
 export { mul_mat } from './ops/matmul';
 export { rms_norm, rms_norm_generic } from './ops/norm';

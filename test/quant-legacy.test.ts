@@ -669,6 +669,9 @@ function checkDot(f: BlockFormat, w: Uint8Array, x: Uint8Array, label: string, m
   expect(sameF(tb, tbGen), `${label}: tinyBLAS SIMD ${tb} vs generic ${tbGen}`).toBe(true);
   expect(sameF(tb, rb.order), `${label}: tinyBLAS SIMD ${tb} vs documented order ${rb.order}`).toBe(true);
   expect(Math.abs(tb - rb.math), `${label}: tinyBLAS vs f64 block math ${rb.math}`).toBeLessThanOrEqual(rb.mathBound);
+  if (fmt(f.type).vecDotBatch !== fmt(f.type).vecDot) {
+    expect(sameF(viaBatch!, tb) && sameF(viaBatchGen!, tbGen), `${label}: the batch kernels formats.ts binds`).toBe(true);
+  }
   if (typeof K.vec_dot_iq4_nl_q8_0_tinyblas === 'function') {
     expect(sameF(K.vec_dot_iq4_nl_q8_0_tinyblas(n, wp, xp), tb), `${label}: exported tinyBLAS dot`).toBe(true);
     expect(sameF(K.vec_dot_iq4_nl_q8_0_tinyblas_generic(n, wp, xp), tb), `${label}: exported tinyBLAS generic`).toBe(true);

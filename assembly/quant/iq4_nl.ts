@@ -38,7 +38,7 @@ import { fma32 } from '../util/expf';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
 import { iq4_value, iq4_values } from '../util/iq4';
 import {
-  LEG_ACC, LEG_ACC2, LEG_Q, QK, acc_add, acc_clear, block_at, block_dot_i8, f32_ties, fma_block, fma_pair_exact, fma_sum,
+  LEG_ACC, LEG_ACC2, LEG_Q, QK, acc_add, acc_clear, block_at, block_dot_i8, f32_ties4, fma_block, fma_pair_exact, fma_sum,
   fma32_slow, fma_sum1, half_at, hsum8, hsum8_f64x2, is_f32_tie, nib_hi, nib_lo, quads, round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
@@ -119,7 +119,7 @@ export function vec_dot_iq4_nl_q8_0(n: i32, w: usize, x: usize): f32 {
     const l2 = quads(iq4_values(nibbles_lo(qs2)), v128.load(xb2 + 2)), h2 = quads(iq4_values(nibbles_hi(qs2)), v128.load(xb2 + 18));
     const as01 = fma_sum(a01, d1, l1), as23 = fma_sum(a23, d1, upper_pair(l1));
     const as45 = fma_sum(a45, d1, h1), as67 = fma_sum(a67, d1, upper_pair(h1));
-    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+    if (v128.any_true(v128.or(f32_ties4(as01, as23), f32_ties4(as45, as67)))) {
       a01 = fma_pair_exact(a01, d1, l1); a23 = fma_pair_exact(a23, d1, upper_pair(l1));
       a45 = fma_pair_exact(a45, d1, h1); a67 = fma_pair_exact(a67, d1, upper_pair(h1));
     } else {
@@ -127,7 +127,7 @@ export function vec_dot_iq4_nl_q8_0(n: i32, w: usize, x: usize): f32 {
     }
     const bs01 = fma_sum(b01, d2, l2), bs23 = fma_sum(b23, d2, upper_pair(l2));
     const bs45 = fma_sum(b45, d2, h2), bs67 = fma_sum(b67, d2, upper_pair(h2));
-    if (v128.any_true(v128.or(v128.or(f32_ties(bs01), f32_ties(bs23)), v128.or(f32_ties(bs45), f32_ties(bs67))))) {
+    if (v128.any_true(v128.or(f32_ties4(bs01, bs23), f32_ties4(bs45, bs67)))) {
       b01 = fma_pair_exact(b01, d2, l2); b23 = fma_pair_exact(b23, d2, upper_pair(l2));
       b45 = fma_pair_exact(b45, d2, h2); b67 = fma_pair_exact(b67, d2, upper_pair(h2));
     } else {
@@ -170,7 +170,7 @@ export function vec_dot_iq4_nl_q8_0_tinyblas(n: i32, w: usize, x: usize): f32 {
     const lo = quads(iq4_values(nibbles_lo(qs)), v128.load(xb + 2)), hi = quads(iq4_values(nibbles_hi(qs)), v128.load(xb + 18));
     const as01 = fma_sum(a01, dd, lo), as23 = fma_sum(a23, dd, upper_pair(lo));
     const as45 = fma_sum(a45, dd, hi), as67 = fma_sum(a67, dd, upper_pair(hi));
-    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+    if (v128.any_true(v128.or(f32_ties4(as01, as23), f32_ties4(as45, as67)))) {
       a01 = fma_pair_exact(a01, dd, lo); a23 = fma_pair_exact(a23, dd, upper_pair(lo));
       a45 = fma_pair_exact(a45, dd, hi); a67 = fma_pair_exact(a67, dd, upper_pair(hi));
     } else {

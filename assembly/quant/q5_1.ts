@@ -26,7 +26,7 @@
 import { fp16_to_fp32 } from '../util/fp16';
 import { nibbles_hi, nibbles_lo } from '../util/simd';
 import {
-  LEG_ACC, LEG_Q, QK, acc_clear, block_at, f32_ties, fma_block, fma_pair_exact, fma_sum, half_at, high_bit, high_bits_16,
+  LEG_ACC, LEG_Q, QK, acc_clear, block_at, f32_ties4, fma_block, fma_pair_exact, fma_sum, half_at, high_bit, high_bits_16,
   hsum8, hsum8_f64x2, nib_hi, nib_lo, qh_at, quads, round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_1_BYTES } from './q8_1';
@@ -91,7 +91,7 @@ export function vec_dot_q5_1_q8_1(n: i32, w: usize, x: usize): f32 {
     const ql = quads(lo, v128.load(xb + 4)), qh2 = quads(hi, v128.load(xb + 20));
     const as01 = fma_sum(a01, dd, ql), as23 = fma_sum(a23, dd, upper_pair(ql));
     const as45 = fma_sum(a45, dd, qh2), as67 = fma_sum(a67, dd, upper_pair(qh2));
-    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+    if (v128.any_true(v128.or(f32_ties4(as01, as23), f32_ties4(as45, as67)))) {
       a01 = fma_pair_exact(a01, dd, ql); a23 = fma_pair_exact(a23, dd, upper_pair(ql));
       a45 = fma_pair_exact(a45, dd, qh2); a67 = fma_pair_exact(a67, dd, upper_pair(qh2));
     } else {

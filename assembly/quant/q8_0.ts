@@ -10,7 +10,7 @@
 // hsum_float_8 at the end (details above vec_dot_q8_0_q8_0_generic and in util/legacy.ts).
 import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
 import {
-  LEG_ACC, acc_clear, f32_ties, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f64x2, quads, round_pair, upper_pair,
+  LEG_ACC, acc_clear, f32_ties4, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f64x2, quads, round_pair, upper_pair,
 } from '../util/legacy';
 
 export const QK8_0: i32 = 32;
@@ -130,7 +130,7 @@ export function vec_dot_q8_0_q8_0(n: i32, w: usize, x: usize): f32 {
     const lo = quads(v128.load(wb + 2), v128.load(xb + 2)), hi = quads(v128.load(wb + 18), v128.load(xb + 18));
     const as01 = fma_sum(a01, dd, lo), as23 = fma_sum(a23, dd, upper_pair(lo));
     const as45 = fma_sum(a45, dd, hi), as67 = fma_sum(a67, dd, upper_pair(hi));
-    if (v128.any_true(v128.or(v128.or(f32_ties(as01), f32_ties(as23)), v128.or(f32_ties(as45), f32_ties(as67))))) {
+    if (v128.any_true(v128.or(f32_ties4(as01, as23), f32_ties4(as45, as67)))) {
       a01 = fma_pair_exact(a01, dd, lo); a23 = fma_pair_exact(a23, dd, upper_pair(lo));
       a45 = fma_pair_exact(a45, dd, hi); a67 = fma_pair_exact(a67, dd, upper_pair(hi));
     } else {

@@ -158,9 +158,12 @@ export const LEG_Q: usize = memory.data(32);
   return i32x4.add(i32x4.shuffle(lo, hi, 0, 2, 4, 6), i32x4.shuffle(lo, hi, 1, 3, 5, 7));
 }
 
-/** all-ones in the lanes whose f64 value is exactly an f32 tie (normal range): low 29 bits == 1 << 28 */
-@inline export function f32_ties(s: v128): v128 {
-  return i64x2.eq(v128.and(s, i64x2.splat(0x1fffffff)), i64x2.splat(0x10000000));
+/**
+ * Non-zero lanes where one of the four f64 values of a, b is exactly an f32 tie (normal range): its
+ * low 29 bits are 1 << 28, i.e. its low 32-bit word shifted left by 3 is 0x80000000.
+ */
+@inline export function f32_ties4(a: v128, b: v128): v128 {
+  return i32x4.eq(i32x4.shl(i32x4.shuffle(a, b, 0, 2, 4, 6), 3), i32x4.splat(0x80000000));
 }
 
 /** d·f32(lanes) + acc for two lanes in f64 (exact product, one f64 rounding): `acc` f64x2 holding

@@ -62,7 +62,7 @@ const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDo
   ['Q4_K', 'q8_K', 'vec_dot_q4_K_q8_K', 'dequantize_row_q4_K'],
   ['Q5_K', 'q8_K', 'vec_dot_q5_K_q8_K', 'dequantize_row_q5_K'],
   ['Q6_K', 'q8_K', 'vec_dot_q6_K_q8_K', 'dequantize_row_q6_K'],
-  ['IQ4_NL', 'q8_0', 'vec_dot_iq4_nl_q8_0', 'dequantize_row_iq4_nl'],
+  ['IQ4_NL', 'q8_0', 'vec_dot_iq4_nl_q8_0', 'dequantize_row_iq4_nl', 'vec_dot_iq4_nl_q8_0_tinyblas'],
   ['IQ4_XS', 'q8_K', 'vec_dot_iq4_xs_q8_K', 'dequantize_row_iq4_xs'],
 ];
 
