@@ -81,7 +81,7 @@ export async function perplexityCommand(o: PerplexityCliOptions): Promise<void> 
     err.write('\n');
     progressOpen = false;
     const tokensEvaluated = result.nChunks * result.contextSize * (base ? 2 : 1);
-    err.write(`${result.nTokensScored} of ${result.nTokens} tokens scored in ${result.nChunks} chunks; ` +
+    err.write(`${result.nTokensScored} of ${result.nTokens} tokens scored in ${result.nChunks} chunk${result.nChunks === 1 ? '' : 's'}; ` +
       `${(result.elapsedMs / 1000).toFixed(1)} s (${((tokensEvaluated * 1000) / result.elapsedMs).toFixed(1)} tok/s evaluated)\n`);
 
     if (o.json) {
