@@ -1,3 +1,5 @@
+import type { LlamaCppResult } from './reference/llamacpp.js';
+
 /**
  * Every failure quantscope reports is a QuantscopeError with a machine-readable `kind`,
  * so callers can branch without parsing messages.
@@ -9,7 +11,8 @@ export type ErrorKind =
   | 'context_overflow'  // more tokens than the session's context
   | 'invalid_argument'  // a bad option value from the caller
   | 'aborted'           // generation stopped by an AbortSignal
-  | 'wasm';             // the WASM engine trapped or ran out of memory
+  | 'wasm'              // the WASM engine trapped or ran out of memory
+  | 'reference';        // llama.cpp (through node-llama-cpp) could not give a reference result
 
 export class QuantscopeError extends Error {
   readonly kind: ErrorKind;
@@ -66,5 +69,42 @@ export class AbortError extends QuantscopeError {
   constructor(message = 'generation aborted') {
     super('aborted', message);
     this.name = 'AbortError';
+  }
+}
+
+/**
+ * The llama.cpp reference run (node-llama-cpp in a child process) did not give results:
+ * `unavailable` — node-llama-cpp (or its prebuilt binary, or our compiled child program) is missing;
+ * `failed` — the child crashed, aborted or exited, or a job threw (bad model path, malformed GGUF);
+ * `timeout` — a job took longer than allowed, and the child was killed.
+ */
+export class LlamaCppReferenceError extends QuantscopeError {
+  readonly reason: 'unavailable' | 'failed' | 'timeout';
+  /** the model of the job that was running, when the failure belongs to one */
+  readonly modelPath: string | null;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** the last lines the child wrote to stderr/stdout (llama.cpp's own log says why a load failed) */
+  readonly stderrTail: string;
+  /** results of the jobs that finished before the failure, in job order (not enumerable, so that
+   *  printing the error does not dump their probability vectors) */
+  declare readonly completed: readonly LlamaCppResult[];
+  constructor(
+    reason: 'unavailable' | 'failed' | 'timeout',
+    message: string,
+    details: {
+      modelPath?: string | null; exitCode?: number | null; signal?: string | null; stderrTail?: string;
+      completed?: readonly LlamaCppResult[];
+    } = {},
+    options?: { cause?: unknown },
+  ) {
+    super('reference', message, options);
+    this.name = 'LlamaCppReferenceError';
+    this.reason = reason;
+    this.modelPath = details.modelPath ?? null;
+    this.exitCode = details.exitCode ?? null;
+    this.signal = details.signal ?? null;
+    this.stderrTail = details.stderrTail ?? '';
+    Object.defineProperty(this, 'completed', { value: details.completed ?? [], enumerable: false });
   }
 }

@@ -25,3 +25,10 @@ export {
   MIN_PERPLEXITY_CONTEXT, type PerplexityOptions, type PerplexityResult, type PerplexityProgress, type ChunkStats,
   type KlDivergenceStats, type ChunkLogitSource, type ChunkPlan, type ScoreOptions,
 } from './eval/perplexity.js';
+export {
+  compareFiles, compareModels, pickBase, findAnomalies, COMPARE_RULES, COMPARE_LEGEND, cosineSimilarity, relativeRmsError,
+  klDivergence, logSoftmax, topK, overlapFraction, type CompareOptions, type CompareFilesOptions, type ReferenceProvider,
+  type ReferenceAnswer, type CompareReport, type FileComparison, type CompareFileInfo, type NextTokenColumn, type ScoredToken,
+  type DivergenceRow, type NextTokenAgreement, type Continuation, type ReferenceColumn, type CompareAnomaly,
+} from './compare/index.js';
+export { formatCompareText, formatCompareMarkdown, renderCompareHtml, llamaCppProvider } from './compare/index.js';

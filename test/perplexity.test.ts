@@ -5,7 +5,7 @@
  *   worked out by hand;
  * - the kjv-austen fixture files against llama.cpp's own `llama-perplexity -c 128` numbers on
  *   test/fixtures/text/kjv-austen-4l-256d.valid.txt (../shared/models/MODELS.md), on all 342 chunks —
- *   the chunks llama.cpp scored. These full runs are slow (see FULL below);
+ *   the chunks llama.cpp scored, are in perplexity-full.test.ts;
  * - the `quantscope perplexity` command (spawns the built dist/src/cli/main.js: run `npm run build`
  *   first; `npm test` does).
  */
@@ -26,38 +26,8 @@ const TEXT = join(FIXTURES, 'text', 'kjv-austen-4l-256d.valid.txt');
 const kjv = (type: string) => join(FIXTURES, 'models', `kjv-austen-4l-256d.${type}.gguf`);
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 
-/**
- * llama.cpp's `llama-perplexity -c 128` on valid.txt (llama.cpp c392e50, CPU), from
- * ../shared/models/MODELS.md: the "Per-file results" table (F16 … Q2_K) and the "Added later" table
- * (Q5_1, IQ4_XS). 342 chunks, 21,546 scored tokens.
- */
-const LLAMA_CPP_PPL: Record<string, number> = {
-  F16: 30.5211,
-  Q8_0: 30.529769,
-  Q6_K: 30.539649,
-  Q5_K_M: 30.576539,
-  Q4_K_M: 30.729902,
-  Q4_0: 30.768283,
-  Q4_1: 30.727661,
-  Q5_0: 30.605152,
-  Q3_K_M: 31.135628,
-  Q2_K: 33.244397,
-  Q5_1: 30.5729,
-  IQ4_XS: 30.7456,
-};
-/** Q8_0 against F16 with `--kl-divergence` (MODELS.md "Per-file results"). */
-const LLAMA_CPP_Q8_KL = { kld: 0.000187, kldError: 0.000001, sameTop: 0.98761, sameTopError: 0.00075 };
-const LLAMA_CPP_CHUNKS = 342;
-const LLAMA_CPP_SCORED = 21_546;
+import { LLAMA_CPP_CHUNKS, LLAMA_CPP_SCORED } from './helpers/llamacpp-ppl.js';
 
-/**
- * The full-text comparisons evaluate 342 chunks of 128 tokens per file: measured on the 2-core dev
- * machine (shared with other jobs), 1.6–5 minutes per quantized file and about 13 minutes for the
- * Q8_0 + F16 KL pass, about 38 minutes for all 12 files — far beyond a unit-test budget, so they run
- * only with QUANTSCOPE_PPL_FULL=1. The synthetic, session and CLI tests always run (seconds).
- */
-const FULL = process.env.QUANTSCOPE_PPL_FULL === '1';
-const FULL_TIMEOUT = 60 * 60_000;
 /** a few chunks of a small model: about a second alone, more on a busy 2-core machine */
 const SESSION_TIMEOUT = 60_000;
 
@@ -279,56 +249,6 @@ describe('sessions', () => {
     }
     await expect(perplexity(q4, 'And it came to pass', { contextSize: 128 })).rejects.toThrow(/only 6 tokens, fewer than one chunk of 128/);
   }, SESSION_TIMEOUT);
-});
-
-describe.runIf(FULL)('full valid.txt at -c 128 against llama-perplexity (all 342 chunks)', () => {
-  let text = '';
-  beforeAll(async () => { text = await readTextFile(TEXT); });
-
-  const within1pct = (ours: number, theirs: number) => {
-    expect(Math.abs(ours / theirs - 1)).toBeLessThan(0.01);
-  };
-
-  it('Q8_0 with --kl-base F16: both PPLs within 1%, mean KLD and same top-1 within 3 standard errors', async () => {
-    const [q8, f16] = [await loadModel(kjv('Q8_0')), await loadModel(kjv('F16'))];
-    try {
-      const t0 = performance.now();
-      const r = await perplexity(q8, text, { contextSize: 128, klBase: f16 });
-      console.log(`Q8_0 vs F16 (KL): ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
-        `PPL ${r.ppl.toFixed(4)} base ${r.kl!.basePpl.toFixed(4)} KLD ${r.kl!.kld.toExponential(4)} same top ${(100 * r.kl!.sameTop).toFixed(3)} %`);
-      expect(r.nChunks).toBe(LLAMA_CPP_CHUNKS);
-      expect(r.nTokensScored).toBe(LLAMA_CPP_SCORED);
-      within1pct(r.ppl, LLAMA_CPP_PPL.Q8_0!);
-      within1pct(r.kl!.basePpl, LLAMA_CPP_PPL.F16!);
-      // llama.cpp's ± is the standard error of the mean over the 21,546 positions. The positions are
-      // the same here, so only arithmetic differences remain (theirs: base log-probs rounded to 16 bits,
-      // printing to 6 decimals); an engine off by more than 3 standard errors plus the printing
-      // rounding would be a real disagreement. KLD: |Δ| ≤ 3e-6 + 5e-7 (±1.9% of 0.000187);
-      // same top-1: |Δ| ≤ 3 × 0.075 % + 0.0005 % (about 48 of 21,546 positions).
-      const kl = LLAMA_CPP_Q8_KL;
-      expect(Math.abs(r.kl!.kld - kl.kld)).toBeLessThanOrEqual(3 * kl.kldError + 5e-7);
-      expect(Math.abs(r.kl!.sameTop - kl.sameTop)).toBeLessThanOrEqual(3 * kl.sameTopError + 5e-6);
-    } finally {
-      q8.dispose();
-      f16.dispose();
-    }
-  }, FULL_TIMEOUT);
-
-  for (const type of Object.keys(LLAMA_CPP_PPL).filter((t) => t !== 'F16' && t !== 'Q8_0')) {
-    it(`${type}: PPL within 1% of llama.cpp's ${LLAMA_CPP_PPL[type]}`, async () => {
-      const model = await loadModel(kjv(type));
-      try {
-        const t0 = performance.now();
-        const r = await perplexity(model, text, { contextSize: 128 });
-        console.log(`${type}: PPL ${r.ppl.toFixed(4)} ± ${r.pplError.toFixed(5)} (llama.cpp ${LLAMA_CPP_PPL[type]}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        expect(r.nChunks).toBe(LLAMA_CPP_CHUNKS);
-        expect(r.nTokensScored).toBe(LLAMA_CPP_SCORED);
-        within1pct(r.ppl, LLAMA_CPP_PPL[type]!);
-      } finally {
-        model.dispose();
-      }
-    }, FULL_TIMEOUT);
-  }
 });
 
 // ---------------------------------------------------------------- CLI

@@ -92,8 +92,15 @@ const LANES = memory.data(64 * 4); // scratch for the generic twins: 64 scalar l
   return sum;
 }
 
-/** acc + w[i..i+3]·x[i..i+3], fused */
+/**
+ * acc + w[i..i+3]·x[i..i+3], fused. With F16 weights the activations are f16-rounded too (the F16
+ * format's activation is `round_row_f16`), and the product of two f16 values has at most 22
+ * significant bits and an exponent well inside f32's normal range (2^-48 … 2^32): it is exact in
+ * f32, so a separate multiply and add round once, exactly as the fused operation does — no
+ * emulation needed. (The `_generic` twin keeps fma32, so the tests check this equality.)
+ */
 @inline function fma4<T>(acc: v128, w: usize, x: usize, i: i32): v128 {
+  if (sizeof<T>() == 2) return f32x4.add(f32x4.mul(weight4<T>(w, i), v128.load(x + (<usize>i << 2))), acc);
   return fma_f32x4(weight4<T>(w, i), v128.load(x + (<usize>i << 2)), acc);
 }
 

@@ -5,20 +5,38 @@
 // from it in the last bit often enough to move f16-rounded activations downstream.
 //
 // WASM has no fused multiply-add. `fma32` computes the correctly rounded f32 a·b + c (IEEE 754
-// fusedMultiplyAdd, round to nearest even) from f64 arithmetic:
-//   1. p = a·b is exact in f64 (two 24-bit significands, exponents far inside f64's range);
-//   2. s = p + c rounded to f64, and the rounding error err = (p + c) − s exactly (TwoSum, Knuth);
-//   3. if err ≠ 0 and s is even (last significand bit 0), s moves one f64 ulp towards err — the
-//      odd neighbour: s is then p + c rounded to odd in f64's 53 bits;
-//   4. f32(s). Rounding to odd with ≥ p + 2 bits and then to nearest with p bits is the correctly
-//      rounded result (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
-//      algorithms using rounding to odd", IEEE TC 2008): an odd f64 is never an f32 tie, and it
-//      lies on the same side of every f32 tie as the exact sum.
-// Without step 3 the f64 rounding can land exactly on an f32 tie that the exact sum misses (double
+// fusedMultiplyAdd, round to nearest even) from f64 arithmetic. The product p = a·b is exact in f64
+// (two 24-bit significands, exponents far inside f64's range), so only the sum is rounded:
+// - fast path: s = p + c rounded to f64, then to f32. Both roundings are monotone and every f32
+//   rounding boundary (a tie: the midpoint of two neighbouring f32 values, in the normal range)
+//   is an f64 value, so the exact sum and s lie on the same side of every boundary unless s *is*
+//   one: f32(s) is correctly rounded whenever s is not an f32 tie (low 29 significand bits
+//   0x10000000). Results below 2^-126 in magnitude (f32 subnormals, where ties look different)
+//   take the exact path too; both cases are rare.
+// - exact path (`fma32_exact`): s rounded to odd instead — the TwoSum error err = (p + c) − s, and
+//   if err ≠ 0 and s is even, s moves one f64 ulp towards err. Rounding to odd with ≥ p + 2 bits and
+//   then to nearest with p bits is the correctly rounded result (Boldo & Melquiond, "Emulation of
+//   FMA and correctly rounded sums: proved algorithms using rounding to odd", IEEE TC 2008).
+// Without it the f64 rounding can land exactly on an f32 tie that the exact sum misses (double
 // rounding), e.g. fma32(2^-24·(1 + 2^-23), 1 - 2^-23, 1 + 2^-23). Non-finite inputs give err = NaN
 // and skip the nudge (s is already the IEEE result). s = 0 with err ≠ 0 is impossible (the exact
 // sum is a multiple of 2^-298, representable), so the nudge never crosses zero.
 @inline export function fma32(a: f32, b: f32, c: f32): f32 {
+  const s = <f64>a * <f64>b + <f64>c;
+  if (f32_rounding_is_unsure(s)) return fma32_exact(a, b, c);
+  return <f32>s;
+}
+
+/** true when f32(s) may differ from the correctly rounded f32 of the exact value s was rounded from */
+@inline export function f32_rounding_is_unsure(s: f64): bool {
+  const bits = reinterpret<u64>(s);
+  const tie = (bits & 0x1fffffff) == 0x10000000;
+  const tiny = ((bits >> 52) & 0x7ff) < 897 && (bits << 1) != 0; // 0 < |s| < 2^-126
+  return tie | tiny;
+}
+
+/** fma32 through rounding to odd, every time (the exact path; out of line to keep callers small) */
+export function fma32_exact(a: f32, b: f32, c: f32): f32 {
   const p = <f64>a * <f64>b;
   const cc = <f64>c;
   const s = p + cc;
@@ -51,8 +69,9 @@ export function ggml_expf(x: f32): f32 {
   if (abs(n) > 192) return n > 0 ? Infinity : 0;
   const u = b * b;
   const j = fma32(fma32(fma32(C5, b, C4), u, fma32(C3, b, C2)), u, fma32(C1, b, 1));
-  // _mm512_scalef_ps(j, n): j · 2^n rounded once
-  return <f32>(<f64>j * Math.pow(2, <f64>n));
+  // _mm512_scalef_ps(j, n): j · 2^n rounded once; 2^n (|n| ≤ 192) built from its exponent bits,
+  // so the f64 product is exact and the only rounding is to f32
+  return <f32>(<f64>j * reinterpret<f64>(<u64>(1023 + <i32>n) << 52));
 }
 
 /** A correctly rounded expf (glibc's), for the element tails ggml leaves to libm. */

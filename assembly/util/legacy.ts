@@ -37,8 +37,10 @@
 // 0x10000000 for results in f32's normal range. Every value in these kernels is a multiple of 2^-48
 // (f16 scales are multiples of 2^-24, quant sums integers, and f32 rounding keeps a multiple of 2^-48
 // one), so a non-zero s is at least 2^-48 and never in f32's subnormal range, where ties would look
-// different. The SIMD kernels test the eight sums of a block together and, when one is such a
-// pattern (rare: mostly exact sums that are ties, which f32() would round right anyway), redo that
+// different. And a multiple of 2^-48 below 2^5 in magnitude fits f64's 53 bits: such an s is the
+// exact sum, and f32(s) rounds a tie to even as the fused operation does. So only a tie with
+// |s| ≥ 32 can be a double rounding. The SIMD kernels test the eight sums of a block together and,
+// when one is such a tie (rare: dot products of these magnitudes seldom reach 32), redo that
 // block's FMAs with fma32 from the accumulators before it. The accumulators stay in f64x2 registers
 // (exact f32 values) between blocks.
 import { dot_i8x16, hsum_i32x4 } from './simd';
@@ -159,11 +161,15 @@ export const LEG_Q: usize = memory.data(32);
 }
 
 /**
- * Non-zero lanes where one of the four f64 values of a, b is exactly an f32 tie (normal range): its
- * low 29 bits are 1 << 28, i.e. its low 32-bit word shifted left by 3 is 0x80000000.
+ * Non-zero lanes where one of the four f64 sums of a, b may have been rounded onto an f32 tie: it is
+ * a tie (normal range: low 29 bits 1 << 28, i.e. its low 32-bit word shifted left by 3 is
+ * 0x80000000) and |s| ≥ 32, where a multiple of 2^-48 may not be exact in f64 (see above).
  */
 @inline export function f32_ties4(a: v128, b: v128): v128 {
-  return i32x4.eq(i32x4.shl(i32x4.shuffle(a, b, 0, 2, 4, 6), 3), i32x4.splat(0x80000000));
+  const tie = i32x4.eq(i32x4.shl(i32x4.shuffle(a, b, 0, 2, 4, 6), 3), i32x4.splat(0x80000000));
+  const EXACT_BELOW = f64x2.splat(32);
+  const big = i32x4.shuffle(f64x2.ge(f64x2.abs(a), EXACT_BELOW), f64x2.ge(f64x2.abs(b), EXACT_BELOW), 0, 2, 4, 6);
+  return v128.and(tie, big);
 }
 
 /** d·f32(lanes) + acc for two lanes in f64 (exact product, one f64 rounding): `acc` f64x2 holding

@@ -19,15 +19,16 @@
 // the same with its 8 mins lanes, Q4_K keeps its 4 mins lanes in a separate acc_m), and at the end
 // `hsum_float_8(acc)` = ((acc0 + acc4) + (acc2 + acc6)) + ((acc1 + acc5) + (acc3 + acc7)).
 //
-// WASM has no fused multiply-add: fma32 (util/expf.ts) evaluates a·b + c in f64 (a·b exact) and
-// rounds to f32, equal to the fused result except in double-rounding ties. The SIMD form does the
-// same in f64x2 lanes, so the two twins agree bit for bit.
+// WASM has no fused multiply-add: fma32 (util/expf.ts) is the correctly rounded fused result (a·b
+// exact in f64, one f64 rounding, and rounding to odd where that could double-round). The SIMD form
+// does the same in f64x2 lanes (util/fma.ts), so the two twins agree bit for bit.
 //
 // The SIMD integer lanes: `i16x8.extmul_{low,high}_i8x16_s` gives the 8 exact products of bytes
 // 0..7 (8..15) of a 16-byte vector, `i32x4.dot_i16x8_s` with the splatted scale adds neighbours:
 // lane k = scale·(P[2k] + P[2k+1]). Those "pair lanes" are summed over the super-block; at its end
 // `x86_quads` adds neighbouring pair lanes into the four x86 lanes of that 16-byte half.
 import { fma32 } from './expf';
+import { f32_rounding_unsure_x4, demote_f64x2x2, fma_f32x4_exact } from './fma';
 
 // ------------------------------------------------------------------------------------------------
 // scalar form, for the `_generic` twins (static scratch: the module is single-threaded)
@@ -110,7 +111,8 @@ export const X86_AUX8: usize = memory.data(256);
     f64x2.mul(d, f64x2.convert_low_i32x4_s(i32x4.shuffle(lanes, lanes, 2, 3, 2, 3))),
     f64x2.promote_low_f32x4(i32x4.shuffle(acc, acc, 2, 3, 2, 3)),
   );
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+  if (f32_rounding_unsure_x4(lo, hi)) return fma_f32x4_exact(f32x4.convert_i32x4_s(lanes), f32x4.splat(<f32>f64x2.extract_lane(d, 0)), acc);
+  return demote_f64x2x2(lo, hi);
 }
 
 /** hsum_float_8 of lanes lo = acc[0..3], hi = acc[4..7] */

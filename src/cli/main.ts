@@ -6,6 +6,7 @@ import { runCommand } from './run.js';
 import { inspectCommand } from './inspect.js';
 import { statsCommand } from './stats.js';
 import { perplexityCommand } from './perplexity.js';
+import { compareCommand } from './compare.js';
 import { collect, floatArg, intArg } from './options.js';
 
 const program = new Command()
@@ -51,6 +52,24 @@ program
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
   .option('--generic', 'use the scalar _generic kernels instead of SIMD')
   .action(statsCommand);
+
+program
+  .command('compare')
+  .description('one prompt through several GGUF files side by side: next tokens, per-layer tables, divergence, continuations')
+  .argument('[prompt]', 'text to evaluate (or -p)')
+  .option('-m, --model <file>', 'GGUF file to compare (repeat: at least two)', collect, [])
+  .option('-p, --prompt <text>', 'text to evaluate')
+  .option('-n, --n-predict <n>', 'greedy tokens to continue, to see where the files part ways', intArg(), 16)
+  .option('--layers <list>', 'layers of the tables and divergence, e.g. 0,5,10,15,21 (default: all)')
+  .option('--top-k <k>', 'size of the top-k lists and overlap', intArg(1), 10)
+  .option('--base <file|index>', 'file to measure divergence and KL against (default: the one with most bits per weight)')
+  .option('--reference <engine>', 'add llama.cpp\'s own answer for each file (needs node-llama-cpp): llama.cpp')
+  .option('--json [file]', 'write the report as JSON (to stdout without a file name)')
+  .option('--markdown [file]', 'write the report as Markdown (to stdout without a file name)')
+  .option('--html <file>', 'write a self-contained HTML report with charts')
+  .option('-c, --ctx <n>', 'context size in tokens (default: prompt + n-predict)', intArg(1))
+  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .action(compareCommand);
 
 program
   .command('perplexity')

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { QuantscopeError } from '../errors.js';
 
 /** commander argument parsers that reject what Number() would silently accept */
 /** "≥ 0", "in [0, 1]", or "" for an unbounded range */
@@ -32,4 +33,16 @@ export function floatArg(min = -Infinity, max = Infinity) {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** "0,5,10" → [0, 5, 10]; "all" → 'all' (for --layers, --positions) */
+export function indexList(flag: string, value: string, example: string): number[] | 'all' {
+  if (value.trim() === 'all') return 'all';
+  const items = value.split(',').map((s) => s.trim());
+  for (const s of items) {
+    if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) {
+      throw new QuantscopeError('invalid_argument', `${flag}: '${s}' is not an index; expected a comma-separated list such as ${example}, or all`);
+    }
+  }
+  return items.map(Number);
 }

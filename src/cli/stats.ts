@@ -2,6 +2,7 @@ import { loadModel, type Model } from '../model.js';
 import { defaultModelPath } from '../paths.js';
 import { QuantscopeError } from '../errors.js';
 import { loadProgress } from './progress.js';
+import { indexList } from './options.js';
 import {
   collectStats, collectLayerTable, resolveLayers, resolveTaps, nextToken, tokenInfo, ANOMALY_LEGEND,
   type LayerRow, type StatsResult, type TokenInfo,
@@ -22,20 +23,8 @@ export interface StatsCliOptions {
 
 const bad = (message: string) => new QuantscopeError('invalid_argument', message);
 
-/** "0,5,10" → [0, 5, 10]; "all" → 'all' */
-function parseIndexList(flag: string, value: string, example: string): number[] | 'all' {
-  if (value.trim() === 'all') return 'all';
-  const items = value.split(',').map((s) => s.trim());
-  for (const s of items) {
-    if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) {
-      throw bad(`${flag}: '${s}' is not an index; expected a comma-separated list such as ${example}, or all`);
-    }
-  }
-  return items.map(Number);
-}
-
 function parsePositions(value = 'last'): 'last' | 'all' | number[] {
-  return value.trim() === 'last' ? 'last' : parseIndexList('--positions', value, '0,3');
+  return value.trim() === 'last' ? 'last' : indexList('--positions', value, '0,3');
 }
 
 function parseTaps(values: readonly string[] = []): string[] | 'all' | undefined {
@@ -91,7 +80,7 @@ export async function statsCommand(promptArg: string | undefined, o: StatsCliOpt
   const prompt = o.prompt ?? promptArg ?? '';
   const tapNames = parseTaps(o.tap);
   const taps = tapNames === undefined ? undefined : resolveTaps(tapNames);
-  const layersSpec = o.layers === undefined ? 'all' : parseIndexList('--layers', o.layers, '0,5,10');
+  const layersSpec = o.layers === undefined ? 'all' : indexList('--layers', o.layers, '0,5,10');
   const positions = parsePositions(o.positions);
 
   const path = o.model ?? defaultModelPath();
