@@ -12,6 +12,12 @@ export interface LoadModelOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** run the scalar `_generic` kernels instead of the SIMD ones (for checking the SIMD path) */
   generic?: boolean;
+  /**
+   * threads for the matrix products (default 1): the main thread and threads − 1 workers share the
+   * engine's memory, so the weights are held once; the numbers do not depend on it (each output row
+   * is computed whole by one thread). The generic kernels run on one thread.
+   */
+  threads?: number;
 }
 
 export interface TokenizeOptions {
@@ -90,8 +96,12 @@ export class Model {
   /** Free the engine's memory; the model and its sessions cannot be used afterwards. */
   dispose(): void {
     for (const s of [...this.sessions]) s.dispose();
+    this.loaded.engine.dispose();
     this.disposed = true;
   }
+
+  /** threads running the matrix products */
+  get threads(): number { return this.loaded.engine.threads; }
 
   /** @internal */
   assertAlive(): void {

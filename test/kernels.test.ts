@@ -927,7 +927,7 @@ async function compileTestKernels(entry: string): Promise<Record<string, (...a: 
     listFiles: () => [],
   });
   if (error || !binary) throw new Error(`test kernels did not compile: ${error}\n${stderr.toString()}`);
-  const memory = new WebAssembly.Memory({ initial: 1 });
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) // as asconfig.json: imported, shared (threads);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(binary)), { env: { memory, abort: () => { throw new Error('abort'); } } });
   return instance.exports as unknown as Record<string, (...a: number[]) => number>;
 }

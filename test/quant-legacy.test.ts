@@ -112,7 +112,7 @@ async function compileTestKernels(entry: string): Promise<{ fns: Record<string, 
     listFiles: () => [],
   });
   if (error || !binary) throw new Error(`test kernels did not compile: ${error}\n${stderr.toString()}`);
-  const memory = new WebAssembly.Memory({ initial: 64 });
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true }) // as asconfig.json: imported, shared (threads);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(binary)), { env: { memory, abort: () => { throw new Error('abort'); } } });
   const fns = instance.exports as unknown as Record<string, (...a: number[]) => number>;
   return { fns, memory, base: (fns.heap_base() + 63) & ~63 };

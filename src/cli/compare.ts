@@ -22,6 +22,7 @@ export interface CompareCliOptions {
   html?: string;
   ctx?: number;
   generic?: boolean;
+  threads?: number;
 }
 
 const bad = (message: string) => new QuantscopeError('invalid_argument', message);
@@ -69,7 +70,7 @@ export async function compareCommand(promptArg: string | undefined, o: CompareCl
   const report: CompareReport = await compareFiles(models, {
     prompt, layers, nPredict: o.nPredict, topK: o.topK, base: baseIndex(o.base, models), contextSize: o.ctx,
     reference: referenceProvider(o.reference),
-    load: (path, i) => { progress[i] = loadProgress(path); return { onProgress: progress[i].onProgress, generic: o.generic }; },
+    load: (path, i) => { progress[i] = loadProgress(path); return { onProgress: progress[i].onProgress, generic: o.generic, threads: o.threads }; },
     onFile: (info, i) => progress[i].done(info.weightBytes),
   });
 

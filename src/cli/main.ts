@@ -29,6 +29,7 @@ program
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
   .option('--stop <text>', 'stop when this text appears (repeatable)', collect, [])
   .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
   .action(runCommand);
 
 program
@@ -51,6 +52,7 @@ program
   .option('--json', 'print everything computed as JSON')
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
   .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
   .action(statsCommand);
 
 program
@@ -69,6 +71,7 @@ program
   .option('--html <file>', 'write a self-contained HTML report with charts')
   .option('-c, --ctx <n>', 'context size in tokens (default: prompt + n-predict)', intArg(1))
   .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
   .action(compareCommand);
 
 program
@@ -82,6 +85,7 @@ program
   .option('--chunks <n>', 'evaluate at most this many chunks (default: all)', intArg(1))
   .option('--json', 'print the result as JSON')
   .option('--generic', 'use the scalar _generic kernels instead of SIMD')
+  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
   .action(perplexityCommand);
 
 try {

@@ -13,6 +13,7 @@ export interface PerplexityCliOptions {
   chunks?: number;
   json?: boolean;
   generic?: boolean;
+  threads?: number;
 }
 
 const pct = (x: number, digits = 3) => (100 * x).toFixed(digits);
@@ -53,7 +54,7 @@ export async function perplexityCommand(o: PerplexityCliOptions): Promise<void> 
   try {
     const load = async (path: string) => {
       const progress = loadProgress(path);
-      const m = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic });
+      const m = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, threads: o.threads });
       models.push(m);
       progress.done(m.weightBytes);
       return m;

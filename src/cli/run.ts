@@ -25,13 +25,14 @@ export interface RunOptions {
   ctx?: number;
   stop: string[];
   generic?: boolean;
+  threads?: number;
 }
 
 /** `quantscope run`: the prompt and its continuation to stdout; loading and timings to stderr. */
 export async function runCommand(prompt: string | undefined, o: RunOptions): Promise<void> {
   const path = o.model ?? defaultModelPath();
   const progress = loadProgress(path);
-  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic });
+  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, threads: o.threads });
   progress.done(model.weightBytes);
   const session = model.createSession({ contextSize: o.ctx });
 

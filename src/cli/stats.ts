@@ -19,6 +19,7 @@ export interface StatsCliOptions {
   json?: boolean;
   ctx?: number;
   generic?: boolean;
+  threads?: number;
 }
 
 const bad = (message: string) => new QuantscopeError('invalid_argument', message);
@@ -85,7 +86,7 @@ export async function statsCommand(promptArg: string | undefined, o: StatsCliOpt
 
   const path = o.model ?? defaultModelPath();
   const progress = loadProgress(path);
-  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic });
+  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, threads: o.threads });
   progress.done(model.weightBytes);
   try {
     const layers = resolveLayers(layersSpec, model.config.nLayer);

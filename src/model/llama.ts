@@ -56,7 +56,7 @@ export function forward(
         }
         x = s.act;
       }
-      k.mul_mat(vecDot, vecDotBatch, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, 0, wt.rows, wt.cols, rows);
+      engine.mulMat(vecDot, vecDotBatch, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, wt.rows, wt.cols, rows);
     }
   };
   const rmsNormRows = (src: number, weight: QTensor, dst: number, rows = nTok) => {

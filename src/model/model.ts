@@ -16,6 +16,8 @@ export interface LoadModelOptions {
   onProgress?: (p: LoadProgress) => void;
   /** run the scalar `_generic` kernels instead of the SIMD ones (for checking) */
   generic?: boolean;
+  /** threads for matrix products (default 1; the generic kernels always run on one) */
+  threads?: number;
 }
 
 /** Parse the header, check the model, and copy its tensors into a fresh kernel instance. */
@@ -23,6 +25,13 @@ export async function loadLlama(path: string, opts: LoadModelOptions = {}): Prom
   const file = await readGguf(path);
   const cfg = readConfig(file);
   const engine = createEngine({ generic: opts.generic });
-  const weights = await loadWeights(file, cfg, engine, opts.onProgress);
+  await engine.startThreads(opts.threads ?? 1);
+  let weights: LlamaWeights;
+  try {
+    weights = await loadWeights(file, cfg, engine, opts.onProgress);
+  } catch (e) {
+    engine.dispose();
+    throw e;
+  }
   return { file, cfg, weights, engine };
 }

@@ -2,6 +2,8 @@ import { KERNELS_WASM_BASE64 } from './kernels.gen.js';
 import { Arena } from './arena.js';
 import { ACTIVATIONS, FORMATS, type RunnableFormat } from '../quant/formats.js';
 import { QuantscopeError } from '../errors.js';
+import { ThreadPool } from './threads.js';
+import { CONTROL_BYTES } from './thread-control.js';
 
 type Ptr = number;
 /** `(x, y, n)`: a row of n values from x to y, converted */
@@ -60,6 +62,17 @@ export interface Engine {
   readonly arena: Arena;
   readonly memory: WebAssembly.Memory;
   readonly generic: boolean;
+  /** [function-table index, export name] of every dot product bound so far (kernel workers repeat them) */
+  readonly tableBindings: Array<[number, string]>;
+  /** threads running matrix products (1: the main thread only) */
+  readonly threads: number;
+  /** mul_mat over rows 0 … rows − 1, split across the engine's threads */
+  mulMat(vecDot: number, vecDotBatch: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number,
+    out: Ptr, outRowFloats: number, rows: number, cols: number, nTok: number): void;
+  /** Run matrix products on `threads` threads from now on (SIMD kernels only; the generic ones stay on one). */
+  startThreads(threads: number): Promise<void>;
+  /** Stop the worker threads, if any. */
+  dispose(): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -72,6 +85,8 @@ function kernelModule(): WebAssembly.Module {
 export interface EngineOptions {
   /** route every hot kernel through its scalar `_generic` twin (env QUANTSCOPE_KERNELS=generic does the same) */
   generic?: boolean;
+  /** [index, name] list the table bindings are recorded into */
+  tableBindings?: Array<[number, string]>;
 }
 
 function kernel<T>(exports: KernelExports, name: string): T {
@@ -81,11 +96,13 @@ function kernel<T>(exports: KernelExports, name: string): T {
 }
 
 /** Bind one format to an instance's kernels (SIMD or generic); its dot product joins the function table. */
-export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic: boolean): BoundFormat {
+export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic: boolean, bindings: Array<[number, string]> = []): BoundFormat {
   const register = (name: string): [number, VecDotFn] => {
-    const fn = kernel<VecDotFn>(exports, generic ? `${name}_generic` : name);
+    const exportName = generic ? `${name}_generic` : name;
+    const fn = kernel<VecDotFn>(exports, exportName);
     const index = exports.table.grow(1);
     exports.table.set(index, fn);
+    bindings.push([index, exportName]);
     return [index, fn];
   };
   const [vecDot, vecDotFn] = register(spec.vecDot);
@@ -102,14 +119,18 @@ export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic
   };
 }
 
-function bindFormats(exports: KernelExports, generic: boolean): Map<number, BoundFormat> {
-  return new Map([...FORMATS].map(([id, spec]) => [id, bindFormat(exports, spec, generic)]));
+function bindFormats(exports: KernelExports, generic: boolean, bindings: Array<[number, string]>): Map<number, BoundFormat> {
+  return new Map([...FORMATS].map(([id, spec]) => [id, bindFormat(exports, spec, generic, bindings)]));
 }
 
-/** A fresh kernel instance over its own linear memory. */
+/**
+ * A fresh kernel instance over its own linear memory. The memory is shared (a SharedArrayBuffer), so
+ * that kernel workers (`startThreads`) can run over the same weights.
+ */
 export function createEngine(opts: EngineOptions = {}): Engine {
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+  const module = kernelModule();
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
   const generic = opts.generic ?? process.env.QUANTSCOPE_KERNELS === 'generic';
   const kernels: KernelSet = generic
@@ -124,7 +145,30 @@ export function createEngine(opts: EngineOptions = {}): Engine {
         store_transposed: exports.store_transposed,
       }
     : exports;
+  const tableBindings = opts.tableBindings ?? [];
+  const formats = bindFormats(exports, generic, tableBindings);
+  const arena = new Arena(memory, exports.heap_base());
+  let pool: ThreadPool | null = null;
+  let control = 0;
   return {
-    exports, kernels, formats: bindFormats(exports, generic), arena: new Arena(memory, exports.heap_base()), memory, generic,
+    exports, kernels, formats, arena, memory, generic, tableBindings,
+    get threads() { return pool?.threads ?? 1; },
+    mulMat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, rows, cols, nTok) {
+      if (pool) pool.mulMat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, rows, cols, nTok);
+      else exports.mul_mat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, 0, rows, cols, nTok);
+    },
+    async startThreads(threads) {
+      if (!Number.isInteger(threads) || threads < 1) throw new QuantscopeError('invalid_argument', `threads must be a positive integer, got ${threads}`);
+      pool?.dispose();
+      pool = null;
+      if (threads === 1 || generic) return;
+      if (control === 0) control = arena.alloc(CONTROL_BYTES, 'the thread control block');
+      arena.bytes(control, CONTROL_BYTES).fill(0);
+      pool = await ThreadPool.start(threads, module, memory, control, tableBindings, exports.mul_mat);
+    },
+    dispose() {
+      pool?.dispose();
+      pool = null;
+    },
   };
 }
