@@ -35,6 +35,7 @@ export { rms_norm, rms_norm_generic } from './ops/norm';
 export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';
 export { attention, attention_generic, store_transposed } from './ops/attention';
 export { add, add_generic, silu_mul } from './ops/elementwise';
+export { stream_sum, stream_sum_generic } from './ops/bandwidth';
 
 /** First byte the host may use: everything below holds the module's static data. */
 export function heap_base(): usize {

@@ -3,92 +3,101 @@
 //   --rows N --cols N   matrix shape (default 2048 × 2048: a TinyLlama attention projection)
 //   --formats A,B       only these formats (ggml names, e.g. Q4_K,Q8_0)
 //   --json              machine-readable output
+// benchKernels() is also the e2e bench's kernel column (e2e.bench.ts).
 import Benchmark from 'benchmark';
 import { bindFormat, createEngine } from '../src/wasm/instance.js';
 import { FORMATS, activationRowBytes, rowBytes } from '../src/quant/formats.js';
+import { rng } from './random.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const rows = arg('--rows', 2048);
-const cols = arg('--cols', 2048);
-const json = process.argv.includes('--json');
-const only = (() => {
-  const i = process.argv.indexOf('--formats');
-  return i > 0 ? new Set(process.argv[i + 1].split(',').map((f) => f.trim().toUpperCase())) : undefined;
-})();
+export interface KernelRow { format: string; weightBytes: number; simdGBs: number; genericGBs: number; speedup: number }
+export interface KernelResult { rows: number; cols: number; node: string; results: KernelRow[] }
 
-/** deterministic pseudo-random numbers (mulberry32) */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export interface KernelBenchOptions {
+  rows?: number;
+  cols?: number;
+  /** ggml type names to measure (default: every runnable format) */
+  formats?: readonly string[];
+  /** seconds benchmark.js may spend per kernel (its default, 5, when not given) */
+  maxTime?: number;
 }
 
-interface Row { format: string; weightBytes: number; simdGBs: number; genericGBs: number; speedup: number }
-const results: Row[] = [];
-const engine = createEngine();
-const { exports: k, arena } = engine;
-const rand = rng(42);
+export function benchKernels(opts: KernelBenchOptions = {}): KernelResult {
+  const rows = opts.rows ?? 2048;
+  const cols = opts.cols ?? 2048;
+  const only = opts.formats ? new Set(opts.formats.map((f) => f.trim().toUpperCase())) : undefined;
+  const results: KernelRow[] = [];
+  const engine = createEngine();
+  const { exports: k, arena } = engine;
+  const rand = rng(42);
 
-for (const [typeId, fmt] of FORMATS) {
-  if (only && !only.has(fmt.type.name)) continue;
+  for (const [typeId, fmt] of FORMATS) {
+    if (only && !only.has(fmt.type.name)) continue;
     const wBytes = rowBytes(typeId, cols) * rows;
-  const xBytes = activationRowBytes(fmt.activation, cols);
-  const src = arena.alloc(rows * cols * 4, 'bench source');
-  const w = arena.alloc(wBytes, 'bench weights');
-  const x = arena.alloc(cols * 4, 'bench activation f32');
-  const xq = arena.alloc(xBytes, 'bench activation');
-  const out = arena.alloc(rows * 4, 'bench output');
-  const f = arena.f32(src, rows * cols);
-  for (let i = 0; i < f.length; i++) f[i] = (rand() - 0.5) * 0.1;
-  const xv = arena.f32(x, cols);
-  for (let i = 0; i < cols; i++) xv[i] = rand() - 0.5;
-  // weights: float formats from random floats; quantized formats as random bytes, with every
-  // f16 scale field made a small finite value by clearing its exponent's top bits (speed does not
-  // depend on the values, but NaN/Inf or f32 denormals could)
-  const name = fmt.type.name;
-  if (name === 'F32') arena.f32(w, rows * cols).set(f);
-  else if (name === 'F16' || name === 'BF16') {
-    const h = new Uint16Array(arena.memory.buffer, w, rows * cols);
-    const bits = new Uint32Array(f.buffer, f.byteOffset, f.length);
-    for (let i = 0; i < h.length; i++) h[i] = name === 'F16' ? k.fp32_to_fp16(f[i]) : bits[i] >>> 16;
-  } else {
-    const b = arena.bytes(w, wBytes);
-    for (let i = 0; i < b.length; i++) b[i] = (rand() * 256) | 0;
-    const h = new Uint16Array(arena.memory.buffer, w, wBytes >> 1);
-    for (let i = 0; i < h.length; i++) h[i] &= 0xb3ff; // exponent ≤ 12: |value| < 2^-2, never Inf/NaN
-  }
-  const simdFormat = engine.formats.get(typeId)!;
-  const genericFormat = bindFormat(k, fmt, true);
-  simdFormat.quantize?.(x, xq, cols);
-  const xin = simdFormat.quantize ? xq : x;
-  const xinBytes = simdFormat.quantize ? xBytes : cols * 4;
+    const xBytes = activationRowBytes(fmt.activation, cols);
+    const src = arena.alloc(rows * cols * 4, 'bench source');
+    const w = arena.alloc(wBytes, 'bench weights');
+    const x = arena.alloc(cols * 4, 'bench activation f32');
+    const xq = arena.alloc(xBytes, 'bench activation');
+    const out = arena.alloc(rows * 4, 'bench output');
+    const f = arena.f32(src, rows * cols);
+    for (let i = 0; i < f.length; i++) f[i] = (rand() - 0.5) * 0.1;
+    const xv = arena.f32(x, cols);
+    for (let i = 0; i < cols; i++) xv[i] = rand() - 0.5;
+    // weights: float formats from random floats; quantized formats as random bytes, with every
+    // f16 scale field made a small finite value by clearing its exponent's top bits (speed does not
+    // depend on the values, but NaN/Inf or f32 denormals could)
+    const name = fmt.type.name;
+    if (name === 'F32') arena.f32(w, rows * cols).set(f);
+    else if (name === 'F16' || name === 'BF16') {
+      const h = new Uint16Array(arena.memory.buffer, w, rows * cols);
+      const bits = new Uint32Array(f.buffer, f.byteOffset, f.length);
+      for (let i = 0; i < h.length; i++) h[i] = name === 'F16' ? k.fp32_to_fp16(f[i]) : bits[i] >>> 16;
+    } else {
+      const b = arena.bytes(w, wBytes);
+      for (let i = 0; i < b.length; i++) b[i] = (rand() * 256) | 0;
+      const h = new Uint16Array(arena.memory.buffer, w, wBytes >> 1);
+      for (let i = 0; i < h.length; i++) h[i] &= 0xb3ff; // exponent ≤ 12: |value| < 2^-2, never Inf/NaN
+    }
+    const simdFormat = engine.formats.get(typeId)!;
+    const genericFormat = bindFormat(k, fmt, true);
+    simdFormat.quantize?.(x, xq, cols);
+    const xin = simdFormat.quantize ? xq : x;
+    const xinBytes = simdFormat.quantize ? xBytes : cols * 4;
 
-  const hz: Record<string, number> = {};
-  const suite = new Benchmark.Suite();
-  suite
-    .add(`${fmt.type.name} simd`, () => k.mul_mat(simdFormat.vecDot, simdFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
-    .add(`${fmt.type.name} generic`, () => k.mul_mat(genericFormat.vecDot, genericFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1))
-    .on('cycle', (e: Benchmark.Event) => { hz[e.target.name!] = e.target.hz!; })
-    .run({ async: false });
-  const simd = (hz[`${fmt.type.name} simd`] * wBytes) / 1e9;
-  const generic = (hz[`${fmt.type.name} generic`] * wBytes) / 1e9;
-  results.push({ format: fmt.type.name, weightBytes: wBytes, simdGBs: simd, genericGBs: generic, speedup: simd / generic });
-  for (const p of [src, w, x, xq, out]) arena.release(p);
+    const hz: Record<string, number> = {};
+    const suite = new Benchmark.Suite();
+    const options = opts.maxTime === undefined ? {} : { maxTime: opts.maxTime, minSamples: 3 };
+    suite
+      .add(`${fmt.type.name} simd`, () => k.mul_mat(simdFormat.vecDot, simdFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1), options)
+      .add(`${fmt.type.name} generic`, () => k.mul_mat(genericFormat.vecDot, genericFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1), options)
+      .on('cycle', (e: Benchmark.Event) => { hz[e.target.name!] = e.target.hz!; })
+      .run({ async: false });
+    const simd = (hz[`${fmt.type.name} simd`] * wBytes) / 1e9;
+    const generic = (hz[`${fmt.type.name} generic`] * wBytes) / 1e9;
+    results.push({ format: fmt.type.name, weightBytes: wBytes, simdGBs: simd, genericGBs: generic, speedup: simd / generic });
+    for (const p of [src, w, x, xq, out]) arena.release(p);
+  }
+  return { rows, cols, node: process.version, results };
 }
 
-if (json) {
-  console.log(JSON.stringify({ rows, cols, node: process.version, results }, null, 2));
-} else {
-  console.log(`mat×vec ${rows}×${cols}, one thread, ${process.version}`);
-  console.log('format   weight MiB   SIMD GB/s   generic GB/s   SIMD gain');
-  for (const r of results) {
-    console.log(`${r.format.padEnd(8)} ${(r.weightBytes / 2 ** 20).toFixed(2).padStart(10)} ${r.simdGBs.toFixed(2).padStart(11)} ` +
-      `${r.genericGBs.toFixed(2).padStart(14)} ${r.speedup.toFixed(2).padStart(10)}×`);
+export function formatKernels(r: KernelResult): string {
+  const lines = [`mat×vec ${r.rows}×${r.cols}, one thread, ${r.node}`, 'format   weight MiB   SIMD GB/s   generic GB/s   SIMD gain'];
+  for (const row of r.results) {
+    lines.push(`${row.format.padEnd(8)} ${(row.weightBytes / 2 ** 20).toFixed(2).padStart(10)} ${row.simdGBs.toFixed(2).padStart(11)} ` +
+      `${row.genericGBs.toFixed(2).padStart(14)} ${row.speedup.toFixed(2).padStart(10)}×`);
   }
+  return lines.join('\n') + '\n';
 }
+
+/** The `--kernels` section: its own command-line options, text or JSON on stdout. */
+export function runKernelSection(argv: readonly string[] = process.argv): void {
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i > 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string, fallback: number) => (arg(name) === undefined ? fallback : Number(arg(name)));
+  const r = benchKernels({ rows: num('--rows', 2048), cols: num('--cols', 2048), formats: arg('--formats')?.split(',') });
+  process.stdout.write(argv.includes('--json') ? JSON.stringify(r, null, 2) + '\n' : formatKernels(r));
+}
+
+if (process.argv[1]?.endsWith('kernels.bench.js')) runKernelSection();

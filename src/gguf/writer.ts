@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { DEFAULT_ALIGNMENT } from './header-parser.js';
 import { GgufValueType, type GgufValue } from './types.js';
 import { NUMERIC_VALUE_TYPES } from './value-types.js';
@@ -108,27 +109,40 @@ class ByteWriter {
 
 const alignUp = (n: number, alignment: number) => Math.ceil(n / alignment) * alignment;
 
+/** A tensor's place in the data section: its size, and an explicit offset if it has one. */
+interface TensorExtent { readonly nBytes: number; readonly offset?: number }
+
 /** Data offsets: explicit ones as given, the others packed after the previous tensor's end. */
-function layoutTensors(tensors: readonly GgufWriteTensor[], alignment: number): { offsets: number[]; size: number } {
+function layoutTensors(tensors: readonly TensorExtent[], alignment: number): { offsets: number[]; size: number } {
   let next = 0;
   let size = 0;
   const offsets = tensors.map((t) => {
     const offset = t.offset ?? alignUp(next, alignment);
-    next = offset + t.data.byteLength;
+    next = offset + t.nBytes;
     size = Math.max(size, next);
     return offset;
   });
   return { offsets, size };
 }
 
-/** Serialize a GGUF (v3, little-endian) file: header, metadata, tensor infos, aligned data. */
-export function writeGguf(input: GgufWriteInput): Uint8Array {
+type TensorHeader = Pick<GgufWriteTensor, 'name' | 'dims' | 'type'> & TensorExtent;
+
+interface SerializedHeader {
+  /** header, metadata and tensor infos; with tensors, padded to the start of the data section */
+  readonly writer: ByteWriter;
+  readonly alignment: number;
+  readonly offsets: readonly number[];
+  /** bytes of the data section, before its final padding */
+  readonly dataSize: number;
+}
+
+/** Everything before the tensor data; shared by the in-memory and the streaming writer. */
+function serializeHeader(input: Omit<GgufWriteInput, 'tensors'>, tensors: readonly TensorHeader[]): SerializedHeader {
   const alignment = input.alignment ?? DEFAULT_ALIGNMENT;
   const metadata = [...(input.metadata ?? [])];
   if (alignment !== DEFAULT_ALIGNMENT && !metadata.some((e) => e.key === 'general.alignment')) {
     metadata.push({ key: 'general.alignment', type: GgufValueType.UINT32, value: alignment });
   }
-  const tensors = input.tensors ?? [];
   const { offsets, size } = layoutTensors(tensors, alignment);
 
   const w = new ByteWriter();
@@ -148,12 +162,108 @@ export function writeGguf(input: GgufWriteInput): Uint8Array {
     w.u32(t.type);
     w.u64(offsets[i]);
   });
-  if (tensors.length === 0) return w.toBytes();
+  if (tensors.length > 0) w.zeros(alignUp(w.length, alignment) - w.length);
+  return { writer: w, alignment, offsets, dataSize: size };
+}
 
-  const dataStart = alignUp(w.length, alignment);
-  w.zeros(dataStart - w.length);
-  const data = new Uint8Array(alignUp(size, alignment));
+/** Serialize a GGUF (v3, little-endian) file: header, metadata, tensor infos, aligned data. */
+export function writeGguf(input: GgufWriteInput): Uint8Array {
+  const tensors = input.tensors ?? [];
+  const { writer: w, alignment, offsets, dataSize } = serializeHeader(input, tensors.map((t) => ({ ...t, nBytes: t.data.byteLength })));
+  if (tensors.length === 0) return w.toBytes();
+  const data = new Uint8Array(alignUp(dataSize, alignment));
   tensors.forEach((t, i) => data.set(t.data, offsets[i]));
   w.raw(data);
   return w.toBytes();
+}
+
+// ---- streaming: files too big to hold in memory (the bench's 0.6–2.2 GB models) -------------------
+
+/** A tensor whose data is produced while the file is written: `nBytes` must be known up front,
+ *  because the tensor infos (with every data offset) precede the data. */
+export interface GgufStreamTensor {
+  readonly name: string;
+  /** ggml order (ne0 first) */
+  readonly dims: readonly number[];
+  /** ggml type id */
+  readonly type: number;
+  /** bytes the tensor's data source yields; data is packed in order, each tensor aligned */
+  readonly nBytes: number;
+}
+
+export interface GgufStreamInput extends Omit<GgufWriteInput, 'tensors'> {
+  readonly tensors?: readonly GgufStreamTensor[];
+}
+
+/**
+ * The data of one tensor, in chunks. Each chunk is written before the next is asked for, so a
+ * source may refill and yield the same buffer again.
+ */
+export type GgufTensorSource = (tensor: GgufStreamTensor, index: number) => Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export interface GgufLayout {
+  /** bytes before the data section (header, metadata, tensor infos, padding) */
+  readonly dataOffset: number;
+  /** each tensor's offset relative to the data section */
+  readonly offsets: readonly number[];
+  /** the whole file's size */
+  readonly fileSize: number;
+}
+
+function streamLayout(input: GgufStreamInput): { header: Uint8Array; layout: GgufLayout } {
+  const tensors = input.tensors ?? [];
+  const { writer, alignment, offsets, dataSize } = serializeHeader(input, tensors);
+  const header = writer.toBytes();
+  const fileSize = tensors.length === 0 ? header.byteLength : header.byteLength + alignUp(dataSize, alignment);
+  return { header, layout: { dataOffset: header.byteLength, offsets, fileSize } };
+}
+
+/** Where everything goes and how big the file will be, without writing it (e.g. to check disk space). */
+export function ggufLayout(input: GgufStreamInput): GgufLayout {
+  return streamLayout(input).layout;
+}
+
+const PAD_CHUNK = new Uint8Array(4096);
+
+/**
+ * Write a GGUF file to `path` tensor by tensor: the header first, then each tensor's data as
+ * `source` yields it, padded as `writeGguf` pads (the same input gives the same bytes), so only one
+ * chunk is in memory at a time. A source that yields more or fewer than `nBytes` is an error; the
+ * partial file is left for the caller to remove (write to a temporary name and rename).
+ */
+export async function writeGgufFile(path: string, input: GgufStreamInput, source: GgufTensorSource): Promise<GgufLayout> {
+  const { header, layout } = streamLayout(input);
+  const tensors = input.tensors ?? [];
+  const fh = await open(path, 'w');
+  try {
+    let at = 0; // position in the file
+    const write = async (bytes: Uint8Array) => {
+      for (let done = 0; done < bytes.byteLength;) {
+        const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done, at);
+        done += bytesWritten;
+        at += bytesWritten;
+      }
+    };
+    const padTo = async (end: number) => {
+      while (at < end) await write(PAD_CHUNK.subarray(0, Math.min(PAD_CHUNK.byteLength, end - at)));
+    };
+    await write(header);
+    for (const [i, t] of tensors.entries()) {
+      await padTo(layout.dataOffset + layout.offsets[i]);
+      const start = at;
+      for await (const chunk of source(t, i)) {
+        if (at - start + chunk.byteLength > t.nBytes) {
+          throw new Error(`writeGgufFile: tensor '${t.name}' yields more than its ${t.nBytes} bytes`);
+        }
+        await write(chunk);
+      }
+      if (at - start !== t.nBytes) {
+        throw new Error(`writeGgufFile: tensor '${t.name}' yields ${at - start} bytes, expected ${t.nBytes}`);
+      }
+    }
+    await padTo(layout.fileSize);
+  } finally {
+    await fh.close();
+  }
+  return layout;
 }

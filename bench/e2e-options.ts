@@ -1,0 +1,69 @@
+// Command-line options of the end-to-end bench (`npm run bench -- --e2e …`).
+import { DEFAULT_CACHE_DIR } from './model-cache.js';
+import { BENCH_FTYPE_NAMES, QUICK, TINYLLAMA, type BenchFtype, type ModelShape } from './format-mix.js';
+
+export interface E2eOptions {
+  /** a user's GGUF file instead of the synthesized models */
+  model?: string;
+  shape: ModelShape;
+  formats: BenchFtype[];
+  /** threads for both engines (quantscope: its matrix products; the report records what each ran) */
+  threads: number;
+  quick: boolean;
+  /** run llama.cpp (node-llama-cpp) side by side */
+  reference: boolean;
+  cacheDir: string;
+  promptTokens: number;
+  genTokens: number;
+  warmup: number;
+  reps: number;
+  /** kernel throughput columns (benchKernels): matrix shape and seconds per kernel */
+  kernelRows: number;
+  kernelCols: number;
+  kernelMaxTime: number;
+  bandwidthBytes: number;
+  /** per measuring child */
+  timeoutMs: number;
+}
+
+export const E2E_USAGE = `npm run bench -- --e2e [--model file.gguf] [--formats F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0]
+  [--threads N] [--quick] [--no-reference] [--cache-dir dir] [--reps N] [--warmup N] [--json | --markdown]`;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'\n${E2E_USAGE}`);
+  return n;
+}
+
+export function parseE2eOptions(argv: readonly string[]): E2eOptions {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value\n${E2E_USAGE}`);
+    return v;
+  };
+  const quick = argv.includes('--quick');
+  const formats = (value('--formats')?.split(',').map((f) => f.trim().toUpperCase()) ?? BENCH_FTYPE_NAMES) as BenchFtype[];
+  const unknown = formats.filter((f) => !BENCH_FTYPE_NAMES.includes(f));
+  if (unknown.length) throw new Error(`unknown format ${unknown.join(', ')}; the bench synthesizes ${BENCH_FTYPE_NAMES.join(', ')}\n${E2E_USAGE}`);
+  return {
+    model: value('--model'),
+    shape: quick ? QUICK : TINYLLAMA,
+    formats,
+    threads: positiveInt('--threads', value('--threads'), 1),
+    quick,
+    reference: !argv.includes('--no-reference'),
+    cacheDir: value('--cache-dir') ?? DEFAULT_CACHE_DIR,
+    promptTokens: positiveInt('--prompt-tokens', value('--prompt-tokens'), 128, 2),
+    genTokens: positiveInt('--gen-tokens', value('--gen-tokens'), 64),
+    warmup: positiveInt('--warmup', value('--warmup'), 1, 0),
+    reps: positiveInt('--reps', value('--reps'), 3),
+    kernelRows: quick ? 512 : 2048,
+    kernelCols: quick ? 1024 : 2048,
+    kernelMaxTime: quick ? 0.1 : 1,
+    bandwidthBytes: 256 * 2 ** 20,
+    timeoutMs: 60 * 60_000,
+  };
+}

@@ -1,0 +1,82 @@
+// Runs one measuring child (speed-child.ts or llamacpp-speed-child.ts) and returns its numbers, or a
+// readable reason it has none — a crash, a timeout, node-llama-cpp missing — which the report shows
+// in place of the numbers while the rest of the bench goes on.
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MODULE_ENV } from '../src/reference/llamacpp.js';
+import { packageRoot } from '../src/paths.js';
+import { cpuSample, otherCores } from './machine-load.js';
+import type { SpeedMessage, SpeedRequest, SpeedResult } from './speed-protocol.js';
+
+/** `otherCores`: cores other processes used on average while the child ran (machine-load.ts) */
+export type SpeedOutcome = { ok: true; result: SpeedResult; otherCores: number | null } | { ok: false; error: string };
+
+const TAIL_CHARS = 2000;
+
+/** The compiled child: next to this file in dist/bench, or dist/bench when running from source. */
+function program(name: string): string {
+  const here = fileURLToPath(import.meta.url);
+  const path = here.endsWith('.js') ? join(dirname(here), name) : join(packageRoot(), 'dist', 'bench', name);
+  if (!existsSync(path)) throw new Error(`${path} is missing; run \`npm run build\``);
+  return path;
+}
+
+function runChild(name: string, req: SpeedRequest, timeoutMs: number): Promise<SpeedOutcome> {
+  return new Promise((resolve) => {
+    // execArgv: [] so that the parent's loaders or --inspect do not reach the child; its output is
+    // kept (not shown) for the error message
+    const before = cpuSample();
+    const child = fork(program(name), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    let output = '';
+    const keep = (d: Buffer) => { output = (output + d.toString('utf8')).slice(-TAIL_CHARS); };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    let outcome: SpeedOutcome | undefined;
+    const timer = setTimeout(() => {
+      outcome ??= { ok: false, error: `no result after ${Math.round(timeoutMs / 1000)} s; the child was killed` };
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('message', (m: SpeedMessage) => {
+      outcome ??= m.type === 'result'
+        ? { ok: true, result: m.result, otherCores: otherCores(before, cpuSample(), m.result.cpuSeconds) }
+        : { ok: false, error: m.message };
+    });
+    child.on('error', (e) => { outcome ??= { ok: false, error: `cannot run ${name}: ${e.message}` }; });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const tail = output.trim() ? ` — output: ${output.trim().split('\n').slice(-5).join(' | ')}` : '';
+      if (outcome && !outcome.ok) outcome = { ok: false, error: outcome.error + tail };
+      resolve(outcome ?? { ok: false, error: `the child exited (${signal ?? `code ${code}`}) without a result${tail}` });
+    });
+    child.send(req);
+  });
+}
+
+export function measureOurs(req: SpeedRequest, timeoutMs: number): Promise<SpeedOutcome> {
+  return runChild('speed-child.js', req, timeoutMs);
+}
+
+/** node-llama-cpp's entry file and version, or why it cannot be used. */
+export function findNodeLlamaCpp(): { entry: string; version: string } | { error: string } {
+  const specifier = process.env[MODULE_ENV] || 'node-llama-cpp';
+  let entry: string;
+  try {
+    entry = createRequire(import.meta.url).resolve(specifier);
+  } catch {
+    return { error: `node-llama-cpp is not installed (module '${specifier}'); \`npm i -E node-llama-cpp@3.21.1\` adds llama.cpp's columns` };
+  }
+  for (let dir = dirname(entry); dirname(dir) !== dir; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (!existsSync(pkg)) continue;
+    const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string };
+    if (version) return { entry, version };
+  }
+  return { entry, version: 'unknown version' };
+}
+
+export function measureLlamaCpp(req: SpeedRequest, timeoutMs: number): Promise<SpeedOutcome> {
+  return runChild('llamacpp-speed-child.js', req, timeoutMs);
+}
