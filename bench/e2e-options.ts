@@ -22,12 +22,13 @@ export interface E2eOptions {
   kernelCols: number;
   kernelMaxTime: number;
   bandwidthBytes: number;
-  /** per measuring child */
+  /** a measuring child that sends nothing for this long (one load or one run) is killed */
   timeoutMs: number;
 }
 
 export const E2E_USAGE = `npm run bench -- --e2e [--model file.gguf] [--formats F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q4_0]
-  [--threads N] [--quick] [--no-reference] [--cache-dir dir] [--reps N] [--warmup N] [--json | --markdown]`;
+  [--threads N] [--quick] [--no-reference] [--cache-dir dir] [--reps N] [--warmup N] [--timeout s]
+  [--json | --markdown]`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -64,6 +65,6 @@ export function parseE2eOptions(argv: readonly string[]): E2eOptions {
     kernelCols: quick ? 1024 : 2048,
     kernelMaxTime: quick ? 0.1 : 1,
     bandwidthBytes: 256 * 2 ** 20,
-    timeoutMs: 60 * 60_000,
+    timeoutMs: positiveInt('--timeout', value('--timeout'), 600) * 1000,
   };
 }

@@ -31,6 +31,7 @@ async function measure(req: SpeedRequest): Promise<SpeedResult> {
   });
   const sequence = context.getSequence();
   const loadSeconds = (performance.now() - t0) / 1000;
+  await sendToParent({ type: 'progress', step: 'loaded' });
 
   // every evaluation asks for the last token's next token (greedy), so the LM head runs as in ours,
   // where each evaluate() returns the last position's logits
@@ -53,6 +54,7 @@ async function measure(req: SpeedRequest): Promise<SpeedResult> {
       ppSeconds.push((b - a) / 1000);
       tgSeconds.push((c - b) / 1000);
     }
+    await sendToParent({ type: 'progress', step: `run ${run + 1}` });
   }
   const engine = `node-llama-cpp ${req.moduleVersion} (llama.cpp ${llama.llamaCppRelease.release}, ${llama.buildType}, CPU, ${req.threads} thread${req.threads === 1 ? '' : 's'})`;
   await model.dispose();

@@ -12,13 +12,12 @@ async function measure(req: SpeedRequest): Promise<SpeedResult> {
   const t0 = performance.now();
   const model = await loadModel(req.modelPath, { threads: req.threads });
   const loadSeconds = (performance.now() - t0) / 1000;
+  await sendToParent({ type: 'progress', step: 'loaded' });
   // the whole prompt in one forward pass, as llama.cpp gets it (n_batch = prompt length)
   const session = model.createSession({ contextSize: req.prompt.length + req.gen.length, batchSize: req.prompt.length });
   const ppSeconds: number[] = [];
   const tgSeconds: number[] = [];
   for (let run = 0; run < req.warmup + req.reps; run++) {
-    // let the event loop run between runs, so that a 'disconnect' (the parent is gone) ends the child
-    await new Promise((resolve) => setImmediate(resolve));
     session.reset();
     const a = performance.now();
     session.evaluate(req.prompt);
@@ -29,6 +28,7 @@ async function measure(req: SpeedRequest): Promise<SpeedResult> {
       ppSeconds.push((b - a) / 1000);
       tgSeconds.push((c - b) / 1000);
     }
+    await sendToParent({ type: 'progress', step: `run ${run + 1}` });
   }
   const kernels = model.loaded.engine.generic ? 'scalar _generic kernels' : 'WASM SIMD';
   const threads = model.threads; // what the engine runs, which may be fewer than asked (generic kernels: 1)

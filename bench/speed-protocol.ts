@@ -35,7 +35,11 @@ export interface SpeedResult {
   cpuSeconds: number;
 }
 
-export type SpeedMessage = { type: 'result'; result: SpeedResult } | { type: 'error'; message: string };
+/** `progress` after the load and after every run: the parent's timeout counts from the last message */
+export type SpeedMessage =
+  | { type: 'progress'; step: string }
+  | { type: 'result'; result: SpeedResult }
+  | { type: 'error'; message: string };
 
 /** Send one message and resolve when it is handed to the channel (process.exit could drop it). */
 export function sendToParent(message: SpeedMessage): Promise<void> {

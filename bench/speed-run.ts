@@ -35,14 +35,22 @@ function runChild(name: string, req: SpeedRequest, timeoutMs: number): Promise<S
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     let outcome: SpeedOutcome | undefined;
-    const timer = setTimeout(() => {
-      outcome ??= { ok: false, error: `no result after ${Math.round(timeoutMs / 1000)} s; the child was killed` };
-      child.kill('SIGKILL');
-    }, timeoutMs);
+    let step = 'start';
+    let timer: NodeJS.Timeout | undefined;
+    // the clock restarts at every message: a hung child is caught after one step's timeout, not the whole run's
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        outcome ??= { ok: false, error: `no progress for ${Math.round(timeoutMs / 1000)} s after '${step}'; the child was killed` };
+        child.kill('SIGKILL');
+      }, timeoutMs);
+    };
+    arm();
     child.on('message', (m: SpeedMessage) => {
-      outcome ??= m.type === 'result'
-        ? { ok: true, result: m.result, otherCores: otherCores(before, cpuSample(), m.result.cpuSeconds) }
-        : { ok: false, error: m.message };
+      arm();
+      if (m.type === 'progress') step = m.step;
+      else if (m.type === 'result') outcome ??= { ok: true, result: m.result, otherCores: otherCores(before, cpuSample(), m.result.cpuSeconds) };
+      else outcome ??= { ok: false, error: m.message };
     });
     child.on('error', (e) => { outcome ??= { ok: false, error: `cannot run ${name}: ${e.message}` }; });
     child.on('close', (code, signal) => {
@@ -55,6 +63,7 @@ function runChild(name: string, req: SpeedRequest, timeoutMs: number): Promise<S
   });
 }
 
+/** `timeoutMs`: for one step (the load, or one run) */
 export function measureOurs(req: SpeedRequest, timeoutMs: number): Promise<SpeedOutcome> {
   return runChild('speed-child.js', req, timeoutMs);
 }

@@ -91,8 +91,8 @@ describe('synthesized weights', () => {
 
 describe('model cache', () => {
   it('refuses to start a file the disk has no room for, and says what to do', async () => {
-    // ~20 TB of F16 layers: more than any test machine's free space, so nothing is written
-    const huge = { ...TINYLLAMA, name: 'huge', nLayer: 10_000, nEmbd: 8192, nFf: 28672, nHead: 64, nHeadKv: 8 };
+    // ~21 TB of F16 layers: more than any test machine's free space, so nothing is written
+    const huge = { ...TINYLLAMA, name: 'huge', nLayer: 2500, nEmbd: 16384, nFf: 65536, nHead: 128, nHeadKv: 16 };
     const dir = join(cacheDir, 'huge');
     await expect(ensureBenchModel(huge, 'F16', dir)).rejects.toThrow(/not enough disk space in .*huge.*needs .* GB.*free.*--cache-dir/s);
     expect(readdirSync(dir)).toEqual([]);
