@@ -36,6 +36,7 @@ import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FORMATS as RUNNABLE, activationRowBytes, rowBytes, runnableFormat } from '../src/quant/formats.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
+import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 
 type Ptr = number;
 interface LegacyExports {
@@ -212,32 +213,6 @@ function roundToBf16(x: number): number {
   return r >= 2 ** 128 ? s * Infinity : s * r;
 }
 
-/** a finite double as m·2^e, m a BigInt (exact) */
-const f64Buf = new DataView(new ArrayBuffer(8));
-function decompose(x: number): [bigint, number] {
-  if (x === 0) return [0n, 0];
-  f64Buf.setFloat64(0, x);
-  const hi = f64Buf.getUint32(0), lo = f64Buf.getUint32(4);
-  const E = (hi >>> 20) & 0x7ff;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  if (E !== 0) m |= 1n << 52n;
-  return [hi >>> 31 ? -m : m, (E === 0 ? 1 : E) - 1075];
-}
-/** the exact value M·2^e rounded to f32, to nearest even (subnormals, overflow to ±Inf) */
-function roundExactToF32(M: bigint, e: number): number {
-  const neg = M < 0n;
-  let a = neg ? -M : M;
-  const top = e + a.toString(2).length - 1;      // exponent of the leading bit
-  const q = Math.max(top - 23, -149);            // exponent of the f32 result's last bit
-  if (q > e) {
-    const sh = BigInt(q - e), half = 1n << (sh - 1n);
-    const r = a >> sh, rem = a - (r << sh);
-    a = rem > half || (rem === half && (r & 1n) === 1n) ? r + 1n : r;
-  } else a <<= BigInt(e - q);
-  const v = Number(a) * 2 ** q;
-  if (v >= 2 ** 128) return neg ? -Infinity : Infinity;
-  return neg ? -v : v;
-}
 /**
  * IEEE fusedMultiplyAdd in binary32, round to nearest even, from the exact rational value in BigInt
  * (a, b, c f32 values). When the float64 sum p + c is exact (TwoSum error 0) it is used directly;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { QuantscopeError } from '../errors.js';
 import { DEFAULT_MODEL_FILE } from '../paths.js';
 import { runCommand } from './run.js';
@@ -8,6 +8,11 @@ import { statsCommand } from './stats.js';
 import { perplexityCommand } from './perplexity.js';
 import { compareCommand } from './compare.js';
 import { collect, floatArg, intArg } from './options.js';
+
+/** kernel options of every command that runs a model */
+const GENERIC = new Option('--generic', 'use the scalar _generic kernels instead of SIMD');
+const THREADS = new Option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)')
+  .argParser(intArg(1, 1024)).default(1);
 
 const program = new Command()
   .name('quantscope')
@@ -28,8 +33,7 @@ program
   .option('--seed <s>', 'random seed (a seed reproduces a run exactly)', intArg(Number.MIN_SAFE_INTEGER))
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
   .option('--stop <text>', 'stop when this text appears (repeatable)', collect, [])
-  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
-  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
+  .addOption(GENERIC).addOption(THREADS)
   .action(runCommand);
 
 program
@@ -51,8 +55,7 @@ program
   .option('--token <id>', 'also report this token\'s logit, rank and probability', intArg())
   .option('--json', 'print everything computed as JSON')
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
-  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
-  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
+  .addOption(GENERIC).addOption(THREADS)
   .action(statsCommand);
 
 program
@@ -70,8 +73,7 @@ program
   .option('--markdown [file]', 'write the report as Markdown (to stdout without a file name)')
   .option('--html <file>', 'write a self-contained HTML report with charts')
   .option('-c, --ctx <n>', 'context size in tokens (default: prompt + n-predict)', intArg(1))
-  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
-  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
+  .addOption(GENERIC).addOption(THREADS)
   .action(compareCommand);
 
 program
@@ -84,8 +86,7 @@ program
   .option('--kl-base <file>', 'base GGUF model: also report KL divergence, same top token and RMS Δp against it')
   .option('--chunks <n>', 'evaluate at most this many chunks (default: all)', intArg(1))
   .option('--json', 'print the result as JSON')
-  .option('--generic', 'use the scalar _generic kernels instead of SIMD')
-  .option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)', intArg(1, 1024), 1)
+  .addOption(GENERIC).addOption(THREADS)
   .action(perplexityCommand);
 
 try {

@@ -190,12 +190,7 @@ function referenceColumn(a: ReferenceAnswer, p: FileProbe, ours: Float64Array, f
   // llama.cpp's list ends with the end-of-generation token where ours stops before it
   const theirs = a.greedy.length === mine.length + 1 && p.isEog(a.greedy[mine.length]) ? a.greedy.slice(0, mine.length) : a.greedy;
   for (let j = 0; j < Math.max(theirs.length, mine.length); j++) if (theirs[j] !== mine[j]) { greedyPartsAt = j; break; }
-  let kl: number | null = null;
-  if (a.probs) {
-    kl = 0;
-    for (let i = 0; i < a.probs.length; i++) if (a.probs[i] > 0) kl += a.probs[i] * (Math.log(a.probs[i]) - ours[i]);
-    kl = Math.max(0, kl);
-  }
+  const kl = a.probs ? klDivergence(Float64Array.from(a.probs, Math.log), ours) : null;
   return {
     engine: a.engine,
     top: a.top.map((t) => ({ id: t.id, text: p.tokenText(t.id), prob: t.prob })),
