@@ -6,7 +6,7 @@
 // the error of an n-term dot product in any summation order, Higham (3.4)), and where the kernels
 // document an exact order or an exact result the test asserts bit equality.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bindFormat, createEngine, type BoundFormat, type KernelExports } from '../src/wasm/instance.js';
@@ -14,8 +14,8 @@ import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FORMATS, activationRowBytes, rowBytes, runnableFormat } from '../src/quant/formats.js';
 import { readJsonFixture } from './helpers/fixtures.js';
-import asc from 'assemblyscript/asc';
 import { decompose, roundExactToF32 } from './helpers/exact-float.js';
+import { compileTestKernels } from './helpers/test-kernels.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const F32 = 0;
@@ -891,21 +891,6 @@ const EXPF_ULPS = 2.25;
  * Kernels the module does not export (fma32) compiled here from the same sources into a small test
  * module with its own memory.
  */
-async function compileTestKernels(entry: string): Promise<Record<string, (...a: number[]) => number>> {
-  let binary: Uint8Array | undefined;
-  const { error, stderr } = await asc.main(['__test_entry.ts', '--outFile', '__test.wasm', '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert'], {
-    readFile: (name: string) => {
-      if (name === '__test_entry.ts') return entry;
-      try { return readFileSync(join(ROOT, name), 'utf8'); } catch { return null; }
-    },
-    writeFile: (name: string, contents: Uint8Array | string) => { if (name.endsWith('.wasm')) binary = contents as Uint8Array; },
-    listFiles: () => [],
-  });
-  if (error || !binary) throw new Error(`test kernels did not compile: ${error}\n${stderr.toString()}`);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }) // as asconfig.json: imported, shared (threads);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(binary)), { env: { memory, abort: () => { throw new Error('abort'); } } });
-  return instance.exports as unknown as Record<string, (...a: number[]) => number>;
-}
 
 describe('fma32 (util/expf.ts): correctly rounded f32 fused multiply-add', () => {
   /** f32 values from bit patterns over the whole range (finite), both signs */
@@ -956,7 +941,7 @@ describe('fma32 (util/expf.ts): correctly rounded f32 fused multiply-add', () =>
   });
 
   it('equals the exact rational result on random, wide-range, subnormal and double-rounding-tie inputs; f32(f64) does not', async () => {
-    const T = await compileTestKernels(`export { fma32 } from './assembly/util/expf';\n`);
+    const T = (await compileTestKernels(`export { fma32 } from './assembly/util/expf';\n`)).fns;
     const rng = mulberry32(1200);
     const random: Array<[number, number, number]> = [];
     for (let i = 0; i < 20000; i++) random.push([randomBitsF32(rng), randomBitsF32(rng), randomBitsF32(rng)]);

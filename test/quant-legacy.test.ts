@@ -27,16 +27,15 @@
 // −128·|w|; llama.cpp's Q8 quantizers never emit −128 (see util/legacy.ts), the kernels and the
 // transcription here use exact products, and the random blocks here include −128 to test the rest.
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
 import { bindFormat, createEngine, type BoundFormat, type KernelExports } from '../src/wasm/instance.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FORMATS as RUNNABLE, activationRowBytes, rowBytes, runnableFormat } from '../src/quant/formats.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
 import { decompose, roundExactToF32 } from './helpers/exact-float.js';
+import { compileTestKernels } from './helpers/test-kernels.js';
 
 type Ptr = number;
 interface LegacyExports {
@@ -97,31 +96,11 @@ function putF32(values: ArrayLike<number>, misalign = 0): number {
 const getF32 = (p: number, n: number): Float32Array => new Float32Array(arena.memory.buffer.slice(p, p + 4 * n));
 const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice();
 
-/**
- * Kernels that the module's export list (assembly/index.ts) may not carry — IQ4_NL's batched
- * (tinyBLAS) dot — compiled here from the same sources into a small test module with its own memory.
- */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-async function compileTestKernels(entry: string): Promise<{ fns: Record<string, (...a: number[]) => number>; memory: WebAssembly.Memory; base: number }> {
-  let binary: Uint8Array | undefined;
-  const { error, stderr } = await asc.main(['__test_entry.ts', '--outFile', '__test.wasm', '-O3', '--runtime', 'stub', '--enable', 'simd', '--noAssert'], {
-    readFile: (name: string) => {
-      if (name === '__test_entry.ts') return entry;
-      try { return readFileSync(join(ROOT, name), 'utf8'); } catch { return null; }
-    },
-    writeFile: (name: string, contents: Uint8Array | string) => { if (name.endsWith('.wasm')) binary = contents as Uint8Array; },
-    listFiles: () => [],
-  });
-  if (error || !binary) throw new Error(`test kernels did not compile: ${error}\n${stderr.toString()}`);
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true }) // as asconfig.json: imported, shared (threads);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.from(binary)), { env: { memory, abort: () => { throw new Error('abort'); } } });
-  const fns = instance.exports as unknown as Record<string, (...a: number[]) => number>;
-  return { fns, memory, base: (fns.heap_base() + 63) & ~63 };
-}
+/** IQ4_NL's batched (tinyBLAS) dot, which the module's export list may not carry */
 const TK = await compileTestKernels(`
 export { vec_dot_iq4_nl_q8_0_tinyblas, vec_dot_iq4_nl_q8_0_tinyblas_generic } from './assembly/quant/iq4_nl';
 export function heap_base(): usize { return __heap_base; }
-`);
+`, 64);
 /** call a test-module dot on a weight row and an activation row (copied into its memory) */
 function callTK(name: string, w: Uint8Array, x: Uint8Array, n: number, misalign = 0): number {
   const wp = TK.base + misalign, xp = TK.base + ((w.length + 64 + misalign) & ~63) + misalign;
