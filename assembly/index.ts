@@ -11,12 +11,14 @@ export { dequantize_row_f32 } from './quant/f32';
 export { dequantize_row_f16, round_row_f16 } from './quant/f16';
 export {
   quantize_row_q8_0, quantize_row_q8_0_generic, dequantize_row_q8_0,
-  vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic,
+  vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic, vec_dot4_q8_0_q8_0, vec_dot4_q8_0_q8_0_generic,
 } from './quant/q8_0';
 export { quantize_row_q8_1, quantize_row_q8_1_generic } from './quant/q8_1';
 export { quantize_row_q8_K } from './quant/q8_k';
 export { dequantize_row_bf16, round_row_bf16, vec_dot_bf16, vec_dot_bf16_generic } from './quant/bf16';
-export { dequantize_row_q4_0, vec_dot_q4_0_q8_0, vec_dot_q4_0_q8_0_generic } from './quant/q4_0';
+export {
+  dequantize_row_q4_0, vec_dot_q4_0_q8_0, vec_dot_q4_0_q8_0_generic, vec_dot4_q4_0_q8_0, vec_dot4_q4_0_q8_0_generic,
+} from './quant/q4_0';
 export { dequantize_row_q4_1, vec_dot_q4_1_q8_1, vec_dot_q4_1_q8_1_generic } from './quant/q4_1';
 export { dequantize_row_q5_0, vec_dot_q5_0_q8_0, vec_dot_q5_0_q8_0_generic } from './quant/q5_0';
 export { dequantize_row_q5_1, vec_dot_q5_1_q8_1, vec_dot_q5_1_q8_1_generic } from './quant/q5_1';
@@ -30,7 +32,7 @@ export {
   vec_dot_iq4_nl_q8_0_tinyblas_generic,
 } from './quant/iq4_nl';
 export { dequantize_row_iq4_xs, vec_dot_iq4_xs_q8_K, vec_dot_iq4_xs_q8_K_generic } from './quant/iq4_xs';
-export { mul_mat } from './ops/matmul';
+export { mul_mat, set_rows4_kernel } from './ops/matmul';
 export { rms_norm, rms_norm_generic } from './ops/norm';
 export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';
 export { attention, attention_generic, store_transposed } from './ops/attention';

@@ -680,6 +680,18 @@ describe('Q8_0', () => {
     expect(K.vec_dot_q8_0_q8_0(2 * QK, wp, xp)).toBe(want);
     expect(K.vec_dot_q8_0_q8_0_generic(2 * QK, wp, xp)).toBe(want);
     expect(dotQ8Ref(w, x, 2 * QK)).toBe(want);
+    // the four-row kernel, this row in each slot (every lane takes its exact path), and beside zero rows
+    const four = new Uint8Array(8 * QB);
+    for (let r = 0; r < 4; r++) four.set(w, r * 2 * QB);
+    const out = alloc(16);
+    for (const kernel of ['vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_generic']) {
+      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(four), 2 * QB, xp, out);
+      expect([...getF32(out, 4)], kernel).toEqual([want, want, want, want]);
+      const one = new Uint8Array(8 * QB);
+      one.set(w, 2 * 2 * QB);
+      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(one), 2 * QB, xp, out);
+      expect([...getF32(out, 4)], `${kernel}, the tie row in slot 2`).toEqual([0, 0, want, 0]);
+    }
   });
 
   it('dequantize_row_q8_0 and dequantize_row(Q8_0) give f32(d·q) exactly', () => {

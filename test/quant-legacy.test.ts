@@ -596,6 +596,25 @@ function placeTie(fc: TieFactor, baseD: [number, number], baseL: number) {
   return undefined;
 }
 
+/**
+ * The format's four-row kernel (mul_mat's path for four rows at a time), where it has one: this row
+ * in every one of the four slots, so every lane — each with its own copy of the tie path — must give
+ * the one-row result. Its generic twin too.
+ */
+function checkFourRows(f: BlockFormat, w: Uint8Array, xp: number, n: number, want: number, label: string, misalign: number): void {
+  const name = fmt(f.type).spec.vecDot4;
+  if (!name) return;
+  const rows = new Uint8Array(4 * w.length);
+  for (let r = 0; r < 4; r++) rows.set(w, r * w.length);
+  const wp = putBytes(rows, misalign), out = alloc(16);
+  for (const kernel of [name, `${name}_generic`]) {
+    arena.f32(out, 4).fill(NaN);
+    K[kernel](n, wp, w.length, xp, out);
+    const got = getF32(out, 4);
+    for (let r = 0; r < 4; r++) expect(sameF(got[r], want), `${label}: ${kernel} row ${r} ${got[r]} vs one row ${want}`).toBe(true);
+  }
+}
+
 /** run both twins on a row pair and check them against each other and the references */
 function checkDot(f: BlockFormat, w: Uint8Array, x: Uint8Array, label: string, misalign = 0): void {
   const nb = w.length / f.bytes;
@@ -609,6 +628,7 @@ function checkDot(f: BlockFormat, w: Uint8Array, x: Uint8Array, label: string, m
   expect(sameF(simd, gen), `${label}: SIMD ${simd} vs generic ${gen}`).toBe(true);
   expect(sameF(simd, r.order), `${label}: SIMD ${simd} vs documented order ${r.order}`).toBe(true);
   expect(sameF(via, simd) && sameF(viaGen, gen), `${label}: the kernels formats.ts binds`).toBe(true);
+  checkFourRows(f, w, xp, n, simd, label, misalign);
   expect(Math.abs(simd - r.math), `${label}: vs f64 block math ${r.math}`).toBeLessThanOrEqual(r.mathBound);
   expect(Math.abs(simd - r.dequant), `${label}: vs f64 Σ dequant·dequant ${r.dequant}`).toBeLessThanOrEqual(r.dequantBound);
   // the batch product, where llama.cpp sums in another order (IQ4_NL: tinyBLAS) or the same one

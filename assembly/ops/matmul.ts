@@ -7,13 +7,40 @@
 // more), so a batch of nTok ≥ 2 uses `vecDotBatch` (the same index where the order is the same). `x` holds the
 // activations already converted to that format's activation format (f32 rows, Q8_0 blocks, …).
 // The weight row is the outer loop so each row, once pulled from memory, serves every token of a batch.
+// Where a format registered a four-row form of its dot product (set_rows4_kernel), rows go four at
+// a time through it — the same results, computed side by side.
+
+/** function-table index → 1 + the index of its four-row kernel `(n, w, wRowBytes, x, out)`, 0 for none */
+const ROWS4_SLOTS: u32 = 256;
+const ROWS4 = memory.data(256 * 4);
+
+/**
+ * Registers `dot4` as the four-row form of the dot product `dot`: it writes the four results of four
+ * consecutive weight rows with one activation row, each exactly as `dot` would. Shared memory, so
+ * every kernel thread sees it. Returns false when `dot` is beyond the table this module keeps.
+ */
+export function set_rows4_kernel(dot: u32, dot4: u32): bool {
+  if (dot >= ROWS4_SLOTS) return false;
+  store<u32>(ROWS4 + (<usize>dot << 2), dot4 + 1);
+  return true;
+}
 
 export function mul_mat(
   vecDot: u32, vecDotBatch: u32, w: usize, wRowBytes: i32, x: usize, xRowBytes: i32,
   out: usize, outRowFloats: i32, r0: i32, r1: i32, cols: i32, nTok: i32,
 ): void {
   const dot = nTok >= 2 ? vecDotBatch : vecDot;
-  for (let r = r0; r < r1; r++) {
+  const dot4 = dot < ROWS4_SLOTS ? load<u32>(ROWS4 + (<usize>dot << 2)) : 0;
+  let r = r0;
+  if (dot4 != 0) {
+    for (; r + 4 <= r1; r += 4) {
+      const wr = w + <usize>r * wRowBytes;
+      for (let t = 0; t < nTok; t++) {
+        call_indirect<void>(dot4 - 1, cols, wr, wRowBytes, x + <usize>t * xRowBytes, out + ((<usize>t * outRowFloats + r) << 2));
+      }
+    }
+  }
+  for (; r < r1; r++) {
     const wr = w + <usize>r * wRowBytes;
     for (let t = 0; t < nTok; t++) {
       const v = call_indirect<f32>(dot, cols, wr, x + <usize>t * xRowBytes);

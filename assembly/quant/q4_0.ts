@@ -29,10 +29,14 @@
 //
 // Not mirrored: a Q4_0 matrix with ne[1] % 8 != 0 is not repacked and would run tinyBLAS_Q0_AVX
 // (batches) / ggml_vec_dot_q4_0_q8_0 (one token) — the 8-lane scheme of util/legacy.ts.
-import { fp16_to_fp32 } from '../util/fp16';
+import { fp16_to_fp32, fp16x4_to_f32x4 } from '../util/fp16';
 import { fma32 } from '../util/expf';
-import { nibbles_hi, nibbles_lo } from '../util/simd';
-import { QK, block_at, block_dot_i8, fma32_slow, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo } from '../util/legacy';
+import { demote_f64x2x2 } from '../util/fma';
+import { even_i8_to_i16, hsum_i32x4_splat, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
+import {
+  QK, any_f32_tie, block_at, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
+  round_pair, upper_pair,
+} from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
 
 export const Q4_0_BYTES: i32 = 18;
@@ -85,4 +89,62 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
     else acc = <f32>s;
   }
   return acc;
+}
+
+// ---- four rows at once ----------------------------------------------------------------------------
+// Decode is one activation row against every weight row, and a row's blocks form one chain of
+// dependent FMAs. vec_dot4_q4_0_q8_0 runs four consecutive rows side by side over the same
+// activation: the four chains overlap, each activation block is unpacked once for four rows, and
+// the four rows' FMAs of a block are one pair of f64x2 operations. Each row's result is bit for bit
+// vec_dot_q4_0_q8_0's: the same exact block sums, the same fused multiply-add per block.
+//
+// Unpacking without widening: read as i16x8, lane k of qs holds bytes 2k and 2k + 1, whose four
+// nibbles are elements 2k (bits 0..3), 2k + 16 (4..7), 2k + 1 (8..11) and 2k + 17 (12..15); masks and
+// shifts put each in a 16-bit lane of its own, and the activation's even and odd bytes become i16
+// lanes by two shifts. The weights' −8 comes out once per block: Σ (q − 8)·x = Σ q·x − 8·Σ x.
+
+/** Σ q·x over one block: `qs` the 16 weight bytes, the activation's 32 quants as i16 lanes of
+ *  elements 2k (xe), 2k + 1 (xo), 16 + 2k (xeh), 17 + 2k (xoh); four i32 partial sums */
+@inline function nibble_dot(qs: v128, xe: v128, xo: v128, xeh: v128, xoh: v128): v128 {
+  const m = i16x8.splat(0x0f);
+  const e = i32x4.add(i32x4.dot_i16x8_s(v128.and(qs, m), xe), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(qs, 4), m), xeh));
+  const o = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(qs, 8), m), xo), i32x4.dot_i16x8_s(i16x8.shr_u(qs, 12), xoh));
+  return i32x4.add(e, o);
+}
+
+/** out[0..3] = vec_dot_q4_0_q8_0 of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
+export function vec_dot4_q4_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  const nb = n / QK;
+  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
+  let a01 = f64x2.splat(0), a23 = f64x2.splat(0); // rows 0, 1 and 2, 3: f32 values held in f64
+  for (let ib = 0; ib < nb; ib++) {
+    const xb = block_at(x, ib, Q8_0_BYTES);
+    const xl = v128.load(xb + 2), xh = v128.load(xb + 18);
+    const xe = even_i8_to_i16(xl), xo = odd_i8_to_i16(xl), xeh = even_i8_to_i16(xh), xoh = odd_i8_to_i16(xh);
+    const o = <usize>ib * Q4_0_BYTES;
+    const sums = hsum_i32x4x4(
+      nibble_dot(v128.load(w + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w1 + o + 2), xe, xo, xeh, xoh),
+      nibble_dot(v128.load(w2 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w3 + o + 2), xe, xo, xeh, xoh));
+    const sumx = hsum_i32x4_splat(i32x4.dot_i16x8_s(i16x8.add(i16x8.add(xe, xo), i16x8.add(xeh, xoh)), i16x8.splat(1)));
+    const sumi = i32x4.sub(sums, i32x4.shl(sumx, 3));
+    // d_w·d_x per row in f32, exact (two f16 significands)
+    let dw = i16x8.splat(load<u16>(w + o));
+    dw = v128.load16_lane(w1 + o, dw, 1);
+    dw = v128.load16_lane(w2 + o, dw, 2);
+    dw = v128.load16_lane(w3 + o, dw, 3);
+    const d = f32x4.mul(fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw)), f32x4.splat(fp16_to_fp32(half_at(xb))));
+    const d01 = f64x2.promote_low_f32x4(d), d23 = f64x2.promote_low_f32x4(upper_pair(d));
+    const s01 = fma_sum(a01, d01, sumi), s23 = fma_sum(a23, d23, upper_pair(sumi));
+    if (any_f32_tie(s01, s23)) {
+      a01 = fma_pair_exact(a01, d01, sumi); a23 = fma_pair_exact(a23, d23, upper_pair(sumi));
+    } else {
+      a01 = round_pair(s01); a23 = round_pair(s23);
+    }
+  }
+  v128.store(out, demote_f64x2x2(a01, a23));
+}
+
+/** The scalar twin of vec_dot4_q4_0_q8_0: the single-row product four times */
+export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q4_0_q8_0_generic(n, w + <usize>r * rowBytes, x));
 }

@@ -8,9 +8,12 @@
 // llama.cpp's x86 tinyBLAS_Q0_AVX (batches) / ggml_vec_dot_q8_0_q8_0 AVX2 branch (single tokens),
 // which agree: 8 i32 lanes of 4 products per block, one FMA per lane and block with d_w·d_x,
 // hsum_float_8 at the end (details above vec_dot_q8_0_q8_0_generic and in util/legacy.ts).
-import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
+import { fp16_to_fp32, fp16x4_to_f32x4, fp32_to_fp16 } from '../util/fp16';
+import { demote_f64x2x2 } from '../util/fma';
+import { even_i8_to_i16, odd_i8_to_i16 } from '../util/simd';
 import {
-  LEG_ACC, acc_clear, f32_ties4, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f64x2, quads, round_pair, upper_pair,
+  LEG_ACC, acc_clear, any_f32_tie, f32_ties4, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
+  round_pair, upper_pair,
 } from '../util/legacy';
 
 export const QK8_0: i32 = 32;
@@ -138,4 +141,68 @@ export function vec_dot_q8_0_q8_0(n: i32, w: usize, x: usize): f32 {
     }
   }
   return hsum8_f64x2(a01, a23, a45, a67);
+}
+
+// ---- four rows at once ----------------------------------------------------------------------------
+// As vec_dot4_q4_0_q8_0 (q4_0.ts): four consecutive rows side by side over one activation row, each
+// row's result bit for bit vec_dot_q8_0_q8_0's. The x86 lanes come without widening: with the even
+// and odd bytes of 16 weights and 16 activations as i16 lanes, dot(even, even) + dot(odd, odd) has
+// in lane k the four products of elements 4k … 4k + 3 — the lane L[k] of util/legacy.ts. A row's
+// eight accumulators stay f32x4 between blocks (acc[0..3], acc[4..7]) and go through f64x2 pairs
+// for each block's fused multiply-adds.
+
+/** x86 lanes L[k] (k = 0..3) of the 16 weight quants at `wq` against 16 activations split into their
+ *  even (xe0) and odd (xo0) bytes as i16 lanes */
+@inline function lanes_lo(wq: usize, xe0: v128, xo0: v128): v128 {
+  const v = v128.load(wq);
+  return i32x4.add(i32x4.dot_i16x8_s(even_i8_to_i16(v), xe0), i32x4.dot_i16x8_s(odd_i8_to_i16(v), xo0));
+}
+
+/**
+ * One block's FMAs for four lanes of one row: acc = fma(d, f32(L), acc) lane by lane, acc f32x4, L
+ * i32x4, `dd` d splatted in f64x2 — in f64, through fma32 where a sum is an f32 tie (util/legacy.ts).
+ */
+@inline function fma_lanes4(acc: v128, dd: v128, lanes: v128): v128 {
+  const s01 = fma_sum(f64x2.promote_low_f32x4(acc), dd, lanes);
+  const s23 = fma_sum(f64x2.promote_low_f32x4(upper_pair(acc)), dd, upper_pair(lanes));
+  if (any_f32_tie(s01, s23)) {
+    return demote_f64x2x2(
+      fma_pair_exact(f64x2.promote_low_f32x4(acc), dd, lanes), fma_pair_exact(f64x2.promote_low_f32x4(upper_pair(acc)), dd, upper_pair(lanes)));
+  }
+  return demote_f64x2x2(s01, s23);
+}
+
+/** out[0..3] = vec_dot_q8_0_q8_0 of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
+export function vec_dot4_q8_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  const nb = n / QK8_0;
+  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
+  const zero = f32x4.splat(0);
+  let r0lo = zero, r0hi = zero, r1lo = zero, r1hi = zero, r2lo = zero, r2hi = zero, r3lo = zero, r3hi = zero;
+  for (let ib = 0; ib < nb; ib++) {
+    const xb = block(x, ib);
+    const x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+    const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
+    const o = <usize>ib * Q8_0_BYTES;
+    // d_w·d_x per row in f32, exact (two f16 significands)
+    let dw = i16x8.splat(load<u16>(w + o));
+    dw = v128.load16_lane(w1 + o, dw, 1);
+    dw = v128.load16_lane(w2 + o, dw, 2);
+    dw = v128.load16_lane(w3 + o, dw, 3);
+    const d = f32x4.mul(fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw)), f32x4.splat(fp16_to_fp32(load<u16>(xb))));
+    const d0 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 0, 0, 0, 0)), d1 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 1, 1, 1, 1));
+    const d2 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 2, 2, 2, 2)), d3 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 3, 3, 3, 3));
+    r0lo = fma_lanes4(r0lo, d0, lanes_lo(w + o + 2, xe0, xo0)); r0hi = fma_lanes4(r0hi, d0, lanes_lo(w + o + 18, xe1, xo1));
+    r1lo = fma_lanes4(r1lo, d1, lanes_lo(w1 + o + 2, xe0, xo0)); r1hi = fma_lanes4(r1hi, d1, lanes_lo(w1 + o + 18, xe1, xo1));
+    r2lo = fma_lanes4(r2lo, d2, lanes_lo(w2 + o + 2, xe0, xo0)); r2hi = fma_lanes4(r2hi, d2, lanes_lo(w2 + o + 18, xe1, xo1));
+    r3lo = fma_lanes4(r3lo, d3, lanes_lo(w3 + o + 2, xe0, xo0)); r3hi = fma_lanes4(r3hi, d3, lanes_lo(w3 + o + 18, xe1, xo1));
+  }
+  store<f32>(out, hsum8_f32x4(r0lo, r0hi));
+  store<f32>(out, hsum8_f32x4(r1lo, r1hi), 4);
+  store<f32>(out, hsum8_f32x4(r2lo, r2hi), 8);
+  store<f32>(out, hsum8_f32x4(r3lo, r3hi), 12);
+}
+
+/** The scalar twin of vec_dot4_q8_0_q8_0: the single-row product four times */
+export function vec_dot4_q8_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q8_0_q8_0_generic(n, w + <usize>r * rowBytes, x));
 }

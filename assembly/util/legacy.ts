@@ -172,17 +172,26 @@ export const LEG_Q: usize = memory.data(32);
   return v128.and(tie, big);
 }
 
+/**
+ * True when one of the four f64 sums in a, b is an f32 tie (normal range) of any magnitude: a
+ * cheaper test than f32_ties4 that also sends the harmless ties below 32 down the exact path.
+ */
+@inline export function any_f32_tie(a: v128, b: v128): bool {
+  const m = i64x2.splat(0x1fffffff), tie = i64x2.splat(0x10000000);
+  return v128.any_true(v128.or(i64x2.eq(v128.and(a, m), tie), i64x2.eq(v128.and(b, m), tie)));
+}
+
 /** d·f32(lanes) + acc for two lanes in f64 (exact product, one f64 rounding): `acc` f64x2 holding
  *  f32 values, `dd` = f64x2.splat(d), `lanes` two i32 in the low half (|lane| ≤ 2^24) */
 @inline export function fma_sum(acc: v128, dd: v128, lanes: v128): v128 {
   return f64x2.add(f64x2.mul(dd, f64x2.convert_low_i32x4_s(lanes)), acc);
 }
 
-/** acc = fma(d, f32(lanes), acc) for two lanes by fma32, lane by lane (the rare path; arguments as fma_sum) */
+/** acc = fma(d, f32(lanes), acc) for two lanes by fma32, lane by lane (the rare path; arguments as
+ *  fma_sum, whose `dd` may also hold a different d per lane) */
 export function fma_pair_exact(acc: v128, dd: v128, lanes: v128): v128 {
-  const d = <f32>f64x2.extract_lane(dd, 0);
-  const r0 = fma32(d, <f32>i32x4.extract_lane(lanes, 0), <f32>f64x2.extract_lane(acc, 0));
-  const r1 = fma32(d, <f32>i32x4.extract_lane(lanes, 1), <f32>f64x2.extract_lane(acc, 1));
+  const r0 = fma32(<f32>f64x2.extract_lane(dd, 0), <f32>i32x4.extract_lane(lanes, 0), <f32>f64x2.extract_lane(acc, 0));
+  const r1 = fma32(<f32>f64x2.extract_lane(dd, 1), <f32>i32x4.extract_lane(lanes, 1), <f32>f64x2.extract_lane(acc, 1));
   return f64x2.replace_lane(f64x2.splat(<f64>r0), 1, <f64>r1);
 }
 

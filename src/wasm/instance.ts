@@ -33,6 +33,7 @@ export interface KernelExports {
   add(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   add_generic(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   silu_mul(gate: Ptr, up: Ptr, out: Ptr, rowLen: number, nRows: number): void;
+  set_rows4_kernel(dot: number, dot4: number): boolean;
   /** every per-format kernel, by its export name (see src/quant/formats.ts) */
   readonly [kernel: string]: unknown;
 }
@@ -100,13 +101,23 @@ export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic
   const register = (name: string): [number, VecDotFn] => {
     const exportName = generic ? `${name}_generic` : name;
     const fn = kernel<VecDotFn>(exports, exportName);
+    return [tableSlot(exportName, fn), fn];
+  };
+  const tableSlot = (exportName: string, fn: unknown): number => {
     const index = exports.table.grow(1);
-    exports.table.set(index, fn);
+    exports.table.set(index, fn as () => void);
     bindings.push([index, exportName]);
-    return [index, fn];
+    return index;
   };
   const [vecDot, vecDotFn] = register(spec.vecDot);
   const [vecDotBatch, vecDotBatchFn] = spec.vecDotBatch === spec.vecDot ? [vecDot, vecDotFn] : register(spec.vecDotBatch);
+  // mul_mat takes rows four at a time where the format has a four-row kernel (the generic engine
+  // keeps the plain row-by-row loop over the scalar twins)
+  if (spec.vecDot4 && !generic) {
+    const dot4 = tableSlot(spec.vecDot4, kernel<unknown>(exports, spec.vecDot4));
+    exports.set_rows4_kernel(vecDot, dot4);
+    if (vecDotBatch !== vecDot) throw new QuantscopeError('wasm', `${spec.type.name}: a four-row kernel needs the same dot product for one token and for batches`);
+  }
   const q = ACTIVATIONS[spec.activation].quantize;
   return {
     spec,

@@ -1,0 +1,109 @@
+// mul_mat's four-row path: where a format registers a four-row kernel (src/quant/formats.ts
+// `vecDot4`), mul_mat runs rows four at a time through it and the leftover rows through the
+// one-row dot. Every output must be bit for bit the one-row SIMD dot product of its row — which the
+// per-format tests prove equal to the `_generic` twin and to llama.cpp's order — whatever the row
+// range (starts not a multiple of 4, leftovers), the token count, and the row contents (every row
+// here is different, so a lane mixing up rows shows). The per-format test files add the tie cases
+// (quant-legacy's checkDot, kernels' Q8_0 tie test).
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../src/wasm/instance.js';
+import { FORMATS, activationRowBytes, rowBytes } from '../src/quant/formats.js';
+
+const simdEngine = createEngine({ generic: false });
+const genericEngine = createEngine({ generic: true });
+const SENTINEL = 0x7fc0dead; // a NaN pattern no kernel produces
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Random weight rows: random bytes, where `normal` rows have every 16-bit word given an exponent of
+ * 1..12 as an f16 (so every f16 scale is a normal number below 2^-2 and the results finite), the
+ * others keep any bits (subnormal, Inf and NaN scales included).
+ */
+function randomRows(rng: () => number, bytes: number, normal: boolean): Uint8Array {
+  const b = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) b[i] = (rng() * 256) | 0;
+  if (normal) {
+    const h = new Uint16Array(b.buffer, 0, bytes >> 1);
+    for (let i = 0; i < h.length; i++) h[i] = (h[i] & 0x83ff) | ((1 + ((h[i] >> 10) % 12)) << 10);
+  }
+  return b;
+}
+
+const withFourRows = [...FORMATS].filter(([, f]) => f.vecDot4 !== undefined);
+
+describe('mul_mat through four-row kernels', () => {
+  it('formats with a four-row kernel include the decode-heavy Q4_0 and Q8_0', () => {
+    const names = withFourRows.map(([, f]) => f.type.name);
+    expect(names).toContain('Q4_0');
+    expect(names).toContain('Q8_0');
+  });
+
+  it.each(withFourRows.map(([id, f]) => [f.type.name, id] as const))('%s: every output == the one-row dot of its row, any row range and token count', (_name, typeId) => {
+    const fS = simdEngine.formats.get(typeId)!, fG = genericEngine.formats.get(typeId)!;
+    const block = fS.spec.type.blockSize;
+    const cols = block * (block === 256 ? 3 : 9);
+    const rows = 11, outRowFloats = rows + 2;
+    const wRowBytes = rowBytes(typeId, cols);
+    const xRowBytes = activationRowBytes(fS.spec.activation, cols);
+    const rng = mulberry32(4242 + typeId);
+    let checked = 0;
+    for (const normal of [true, false]) {
+      const w = randomRows(rng, rows * wRowBytes, normal);
+      for (const nTok of [1, 3]) {
+        const acts = Float32Array.from({ length: nTok * cols }, () => (2 * rng() - 1) * 2 ** (8 * rng() - 4));
+        // the same bytes in both engines' memories
+        const held: Array<[typeof simdEngine, number]> = [];
+        const alloc = (e: typeof simdEngine, bytes: number) => { const p = e.arena.alloc(bytes); held.push([e, p]); return p; };
+        const place = (e: typeof simdEngine, misalign: number) => {
+          const wp = alloc(e, w.length + 16) + misalign;
+          e.arena.bytes(wp, w.length).set(w);
+          const ap = alloc(e, acts.length * 4);
+          e.arena.f32(ap, acts.length).set(acts);
+          const xp = alloc(e, nTok * xRowBytes + 16) + misalign;
+          const f = e.formats.get(typeId)!;
+          for (let t = 0; t < nTok; t++) f.quantize!(ap + t * cols * 4, xp + t * xRowBytes, cols);
+          const out = alloc(e, nTok * outRowFloats * 4);
+          return { wp, xp, out };
+        };
+        const S = place(simdEngine, 1), G = place(genericEngine, 3);
+        expect(simdEngine.arena.bytes(S.xp, nTok * xRowBytes)).toEqual(genericEngine.arena.bytes(G.xp, nTok * xRowBytes));
+        for (const [r0, r1] of [[0, rows], [1, rows], [3, 10], [5, 9], [2, 5], [6, 6]]) {
+          new Uint32Array(simdEngine.memory.buffer, S.out, nTok * outRowFloats).fill(SENTINEL);
+          new Uint32Array(genericEngine.memory.buffer, G.out, nTok * outRowFloats).fill(SENTINEL);
+          simdEngine.exports.mul_mat(fS.vecDot, fS.vecDotBatch, S.wp, wRowBytes, S.xp, xRowBytes, S.out, outRowFloats, r0, r1, cols, nTok);
+          genericEngine.exports.mul_mat(fG.vecDot, fG.vecDotBatch, G.wp, wRowBytes, G.xp, xRowBytes, G.out, outRowFloats, r0, r1, cols, nTok);
+          const s = new Float32Array(simdEngine.memory.buffer.slice(S.out, S.out + nTok * outRowFloats * 4));
+          const g = new Float32Array(genericEngine.memory.buffer.slice(G.out, G.out + nTok * outRowFloats * 4));
+          const sBits = new Uint32Array(s.buffer);
+          for (let t = 0; t < nTok; t++) {
+            for (let r = 0; r < outRowFloats; r++) {
+              const i = t * outRowFloats + r;
+              const at = `${normal ? 'normal' : 'any'} scales, nTok ${nTok}, rows ${r0}..${r1}, out[${t}][${r}]`;
+              if (r < r0 || r >= r1) {
+                expect(sBits[i], `${at} untouched`).toBe(SENTINEL);
+                continue;
+              }
+              const one = fS.vecDotFn(cols, S.wp + r * wRowBytes, S.xp + t * xRowBytes);
+              expect(Object.is(s[i], one), `${at}: ${s[i]} vs one-row dot ${one}`).toBe(true);
+              expect(Object.is(s[i], g[i]), `${at}: ${s[i]} vs generic ${g[i]}`).toBe(true);
+              if (normal) expect(Number.isFinite(s[i]), at).toBe(true);
+              checked++;
+            }
+          }
+        }
+        for (const [e, p] of held) e.arena.release(p);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
