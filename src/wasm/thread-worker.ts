@@ -2,8 +2,17 @@
 // same function table, running its rows of each matrix product the main thread posts through the
 // control block (thread-control.ts). It writes only its own output rows, so results are the same
 // whatever the thread count.
+//
+// A worker that dies says so before it goes (die(), from the catch around its loop and from its
+// process 'exit' handler, which also runs on process.exit()): it records why, marks itself dead in
+// the pool's state, counts itself out of the operation it was running, and wakes the main thread,
+// which is blocked in Atomics.wait and could not see the Worker's 'exit' event. Only a hard kill
+// (terminate(), running out of heap) runs no code here; the pool's 'exit' listener sees that one.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ARGS, FAILED, GEN, OP, OP_MUL_MAT, OP_STOP, PENDING, SPIN, partRows } from './thread-control.js';
+import {
+  ARGS, CONTROL_BYTES, FAILED, FAULT_EXIT, GEN, OP, OP_FAULT, OP_MUL_MAT, OP_STOP, PENDING, S_DEAD, SPIN,
+  claimSlot, diedSlot, partStart, writeReason,
+} from './thread-control.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -13,36 +22,120 @@ interface WorkerInit {
   part: number;
   /** [function-table index, export name] for every dot product the main instance bound */
   table: Array<[number, string]>;
+  /** the pool's own state and failure texts (thread-control.ts) */
+  state: SharedArrayBuffer;
+  reasons: SharedArrayBuffer;
 }
 
 type MulMat = (vecDot: number, vecDotBatch: number, w: number, wRowBytes: number, x: number, xRowBytes: number,
   out: number, outRowFloats: number, r0: number, r1: number, cols: number, nTok: number) => void;
 
 const init = workerData as WorkerInit;
+const part = init.part;
+const c = new Int32Array(init.memory.buffer, init.control, CONTROL_BYTES / 4);
+const s = new Int32Array(init.state);
+/** between taking an operation and counting out of it (a death then counts out for this worker) */
+let inOp = false;
+/** the loop ended as asked (stopped, or given up by the pool): nothing to report on the way out */
+let finished = false;
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * Report this worker's death to the main thread, once. The died flag and S_DEAD are stored before
+ * PENDING is counted down, so a main thread that sees PENDING reach 0 also sees the death. A worker
+ * that dies between operations does not touch PENDING: the main thread counts it out itself if it
+ * has posted an operation this worker never took (ThreadPool.release, through the claim slot).
+ */
+function die(reason: string): void {
+  if (finished) return;
+  finished = true;
+  writeReason(init.reasons, part, reason);
+  Atomics.store(s, diedSlot(part), 1);
+  Atomics.compareExchange(s, S_DEAD, 0, part);
+  if (inOp) {
+    inOp = false;
+    Atomics.sub(c, PENDING, 1);
+  }
+  Atomics.notify(c, PENDING); // always: the main thread may be waiting for a worker that will now never come
+}
+
+process.on('exit', (code) => die(`it exited with code ${code}`));
+
 const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
 const exports = instance.exports as Record<string, unknown> & { table: WebAssembly.Table; mul_mat: MulMat };
 for (const [index, name] of init.table) {
   while (exports.table.length <= index) exports.table.grow(1);
   exports.table.set(index, exports[name] as () => void);
 }
-const c = new Int32Array(init.memory.buffer, init.control, 32);
-// read the generation before saying ready: an operation posted right after would otherwise be missed
-let seen = Atomics.load(c, GEN);
-parentPort!.postMessage('ready');
-for (;;) {
-  for (let i = 0; i < SPIN && Atomics.load(c, GEN) === seen; i++);
-  Atomics.wait(c, GEN, seen);
-  seen = Atomics.load(c, GEN);
-  const op = Atomics.load(c, OP);
-  if (op === OP_STOP) break;
+
+/** This worker's rows of the posted mul_mat; a trap is reported through FAILED (the worker lives on). */
+function mulMat(): void {
+  const a = ARGS;
+  const rows = c[a + 8];
+  const parts = c[a + 11];
+  const r0 = partStart(rows, part, parts);
+  const r1 = partStart(rows, part + 1, parts);
+  if (r1 <= r0) return;
   try {
-    if (op === OP_MUL_MAT) {
-      const a = ARGS;
-      const [r0, r1] = partRows(c[a + 8], init.part, c[a + 11]);
-      if (r1 > r0) exports.mul_mat(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], r0, r1, c[a + 9], c[a + 10]);
-    }
-  } catch {
-    Atomics.store(c, FAILED, 1);
+    exports.mul_mat(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], r0, r1, c[a + 9], c[a + 10]);
+  } catch (e) {
+    writeReason(init.reasons, part, describe(e));
+    Atomics.store(c, FAILED, part);
   }
-  if (Atomics.sub(c, PENDING, 1) === 1) Atomics.notify(c, PENDING);
+}
+
+/** OP_FAULT, for tests: die in the middle of an operation, the way a bug or process.exit() would. */
+function fault(): void {
+  if (c[ARGS + 1] === FAULT_EXIT) process.exit(c[ARGS + 2]);
+  throw new Error(`kernel worker ${part} was told to fail (test fault)`);
+}
+
+/**
+ * Serve operations until stopped. Waking up is decided by the value of GEN, never by having been
+ * woken: Atomics.wait returns "ok" for a notify that was meant for a generation this worker has
+ * already run. That happens when the main thread stores GEN = g and is descheduled before its
+ * notify; meanwhile this worker sees g while spinning, runs it, counts out, and goes to sleep on
+ * GEN = g; the late notify then wakes it with GEN still g. The old loop took any wake-up as a new
+ * operation and ran g a second time, counting PENDING down twice. With the main thread already past
+ * g and posting g + 1 (PENDING = 1 again), the extra count-down ends g + 1 early (the main thread
+ * reads outputs this worker is still writing) and the worker's real count-down for g + 1 leaves
+ * PENDING at −1, on which the main thread then waits for ever while this worker waits on GEN: the
+ * deadlock that was seen. Here the worker sleeps again until GEN differs from the generation it ran.
+ *
+ * Taking generation g is a compare-exchange of this worker's claim from the last generation it took
+ * to g. It fails only when the pool has revoked the claim (disposed, given up after a death, or the
+ * control block reused by another pool): the worker then leaves without reading or writing the
+ * control block, whatever it now holds.
+ */
+function serve(): void {
+  let seen = Atomics.load(s, claimSlot(part));
+  for (;;) {
+    let g = Atomics.load(c, GEN);
+    for (let i = 0; i < SPIN && g === seen; i++) g = Atomics.load(c, GEN);
+    while (g === seen) {
+      Atomics.wait(c, GEN, seen);
+      g = Atomics.load(c, GEN);
+    }
+    if (Atomics.compareExchange(s, claimSlot(part), seen, g) !== seen) return;
+    seen = g;
+    const op = Atomics.load(c, OP);
+    if (op === OP_STOP) return;
+    inOp = true;
+    if (op === OP_MUL_MAT) mulMat();
+    else if (op === OP_FAULT && c[ARGS] === part) fault();
+    inOp = false;
+    if (Atomics.sub(c, PENDING, 1) === 1) Atomics.notify(c, PENDING);
+  }
+}
+
+parentPort!.postMessage('ready');
+try {
+  serve();
+  finished = true;
+} catch (e) {
+  die(describe(e));
+  throw e;
 }
