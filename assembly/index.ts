@@ -24,18 +24,25 @@ export { dequantize_row_q5_0, vec_dot_q5_0_q8_0, vec_dot_q5_0_q8_0_generic } fro
 export { dequantize_row_q5_1, vec_dot_q5_1_q8_1, vec_dot_q5_1_q8_1_generic } from './quant/q5_1';
 export { dequantize_row_q2_K, vec_dot_q2_K_q8_K, vec_dot_q2_K_q8_K_generic } from './quant/q2_k';
 export { dequantize_row_q3_K, vec_dot_q3_K_q8_K, vec_dot_q3_K_q8_K_generic } from './quant/q3_k';
-export { dequantize_row_q4_K, vec_dot_q4_K_q8_K, vec_dot_q4_K_q8_K_generic } from './quant/q4_k';
+export {
+  dequantize_row_q4_K, vec_dot_q4_K_q8_K, vec_dot_q4_K_q8_K_generic, vec_dot4_q4_K_q8_K, vec_dot4_q4_K_q8_K_generic,
+} from './quant/q4_k';
 export { dequantize_row_q5_K, vec_dot_q5_K_q8_K, vec_dot_q5_K_q8_K_generic } from './quant/q5_k';
-export { dequantize_row_q6_K, vec_dot_q6_K_q8_K, vec_dot_q6_K_q8_K_generic } from './quant/q6_k';
+export {
+  dequantize_row_q6_K, vec_dot_q6_K_q8_K, vec_dot_q6_K_q8_K_generic, vec_dot4_q6_K_q8_K, vec_dot4_q6_K_q8_K_generic,
+} from './quant/q6_k';
 export {
   dequantize_row_iq4_nl, vec_dot_iq4_nl_q8_0, vec_dot_iq4_nl_q8_0_generic, vec_dot_iq4_nl_q8_0_tinyblas,
   vec_dot_iq4_nl_q8_0_tinyblas_generic,
 } from './quant/iq4_nl';
 export { dequantize_row_iq4_xs, vec_dot_iq4_xs_q8_K, vec_dot_iq4_xs_q8_K_generic } from './quant/iq4_xs';
-export { mul_mat, set_rows4_kernel } from './ops/matmul';
+export { mul_mat, rows4_kernel_of, set_rows4_kernel } from './ops/matmul';
 export { rms_norm, rms_norm_generic } from './ops/norm';
 export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';
-export { attention, attention_generic, store_transposed } from './ops/attention';
+export {
+  attention, attention_generic, store_transposed,
+  attention_f16, attention_f16_generic, store_rows_f16, store_transposed_f16,
+} from './ops/attention';
 export { add, add_generic, silu_mul } from './ops/elementwise';
 export { stream_sum, stream_sum_generic } from './ops/bandwidth';
 

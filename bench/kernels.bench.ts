@@ -1,5 +1,6 @@
 // Kernel micro-benchmarks: matrix × vector throughput per weight format, SIMD against the scalar
-// `_generic` twins, in GB/s of weight bytes streamed. `npm run bench -- --kernels`.
+// `_generic` twins, in GB/s of weight bytes streamed. `npm run bench -- --kernels`. The SIMD kernels
+// are this process's default set (relaxed SIMD where usable, else SIMD128: see KernelResult.simd).
 //   --rows N --cols N   matrix shape (default 2048 × 2048: a TinyLlama attention projection)
 //   --formats A,B       only these formats (ggml names, e.g. Q4_K,Q8_0)
 //   --json              machine-readable output
@@ -10,7 +11,17 @@ import { FORMATS, activationRowBytes, rowBytes } from '../src/quant/formats.js';
 import { rng } from './random.js';
 
 export interface KernelRow { format: string; weightBytes: number; simdGBs: number; genericGBs: number; speedup: number }
-export interface KernelResult { rows: number; cols: number; node: string; results: KernelRow[] }
+export interface KernelResult {
+  rows: number;
+  cols: number;
+  node: string;
+  /** the kernel set the SIMD numbers ran: in this process, so on Node 20 without its flag SIMD128 */
+  simd: 'relaxed' | 'simd128';
+  results: KernelRow[];
+}
+
+/** How a report names a SIMD kernel set (the engine strings say WASM SIMD128 / WASM relaxed SIMD). */
+export const SIMD_LABEL = { relaxed: 'relaxed SIMD', simd128: 'SIMD128' } as const;
 
 export interface KernelBenchOptions {
   rows?: number;
@@ -19,6 +30,8 @@ export interface KernelBenchOptions {
   formats?: readonly string[];
   /** seconds benchmark.js may spend per kernel (its default, 5, when not given) */
   maxTime?: number;
+  /** the SIMD kernel set (default auto: relaxed SIMD where this runtime runs it exactly, else SIMD128) */
+  kernels?: 'auto' | 'relaxed' | 'simd128';
 }
 
 export function benchKernels(opts: KernelBenchOptions = {}): KernelResult {
@@ -26,8 +39,10 @@ export function benchKernels(opts: KernelBenchOptions = {}): KernelResult {
   const cols = opts.cols ?? 2048;
   const only = opts.formats ? new Set(opts.formats.map((f) => f.trim().toUpperCase())) : undefined;
   const results: KernelRow[] = [];
-  const engine = createEngine();
+  // the set explicitly, so that QUANTSCOPE_KERNELS in the environment cannot make the SIMD column generic
+  const engine = createEngine({ kernels: opts.kernels ?? 'auto' });
   const { exports: k, arena } = engine;
+  const simd = engine.kind === 'relaxed' ? 'relaxed' : 'simd128';
   const rand = rng(42);
 
   for (const [typeId, fmt] of FORMATS) {
@@ -74,18 +89,21 @@ export function benchKernels(opts: KernelBenchOptions = {}): KernelResult {
       .add(`${fmt.type.name} generic`, () => k.mul_mat(genericFormat.vecDot, genericFormat.vecDot, w, rowBytes(typeId, cols), xin, xinBytes, out, rows, 0, rows, cols, 1), options)
       .on('cycle', (e: Benchmark.Event) => { hz[e.target.name!] = e.target.hz!; })
       .run({ async: false });
-    const simd = (hz[`${fmt.type.name} simd`] * wBytes) / 1e9;
-    const generic = (hz[`${fmt.type.name} generic`] * wBytes) / 1e9;
-    results.push({ format: fmt.type.name, weightBytes: wBytes, simdGBs: simd, genericGBs: generic, speedup: simd / generic });
+    const simdGBs = (hz[`${fmt.type.name} simd`] * wBytes) / 1e9;
+    const genericGBs = (hz[`${fmt.type.name} generic`] * wBytes) / 1e9;
+    results.push({ format: fmt.type.name, weightBytes: wBytes, simdGBs, genericGBs, speedup: simdGBs / genericGBs });
     for (const p of [src, w, x, xq, out]) arena.release(p);
   }
-  return { rows, cols, node: process.version, results };
+  engine.dispose();
+  return { rows, cols, node: process.version, simd, results };
 }
 
 export function formatKernels(r: KernelResult): string {
-  const lines = [`mat×vec ${r.rows}×${r.cols}, one thread, ${r.node}`, 'format   weight MiB   SIMD GB/s   generic GB/s   SIMD gain'];
+  const simd = SIMD_LABEL[r.simd];
+  const head = `${simd} GB/s`;
+  const lines = [`mat×vec ${r.rows}×${r.cols}, one thread, ${simd} kernels, ${r.node}`, `format   weight MiB   ${head}   generic GB/s   SIMD gain`];
   for (const row of r.results) {
-    lines.push(`${row.format.padEnd(8)} ${(row.weightBytes / 2 ** 20).toFixed(2).padStart(10)} ${row.simdGBs.toFixed(2).padStart(11)} ` +
+    lines.push(`${row.format.padEnd(8)} ${(row.weightBytes / 2 ** 20).toFixed(2).padStart(10)} ${row.simdGBs.toFixed(2).padStart(head.length + 2)} ` +
       `${row.genericGBs.toFixed(2).padStart(14)} ${row.speedup.toFixed(2).padStart(10)}×`);
   }
   return lines.join('\n') + '\n';

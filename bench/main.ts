@@ -1,5 +1,6 @@
 // `npm run bench [-- --kernels] [-- --taps] [-- --e2e]`: every section without a section flag, else the named ones.
-//   --kernels  mat×vec throughput per weight format, SIMD and _generic (kernels.bench.ts)
+//   --kernels  mat×vec throughput per weight format, SIMD and _generic (kernels.bench.ts); followed by a
+//              set (--kernels both|auto|relaxed|simd128) it is the e2e bench's choice of kernel sets instead
 //   --taps     what the taps cost in decode (taps.bench.ts)
 //   --e2e      per weight format on a TinyLlama-1.1B-shaped model: file size, kernel throughput, pp/tg
 //              tokens/s, peak RSS, decode against the memory bandwidth, llama.cpp side by side
@@ -9,12 +10,13 @@
 // Progress goes to stderr, so stdout stays clean for --json / --markdown.
 import { argValue } from './args.js';
 import { BENCH_FTYPES, type BenchFtype } from './format-mix.js';
-import { parseE2eOptions } from './e2e-options.js';
+import { kernelsOptionValue, parseE2eOptions } from './e2e-options.js';
 
 const SECTIONS = ['kernels', 'taps', 'e2e'] as const;
 type Section = (typeof SECTIONS)[number];
 const argv = process.argv;
-const asked = SECTIONS.filter((s) => argv.includes(`--${s}`));
+// `--kernels <set>` is the e2e bench's kernel-set option (e2e-options.ts); a bare `--kernels` the section
+const asked = SECTIONS.filter((s) => argv.includes(`--${s}`) && (s !== 'kernels' || kernelsOptionValue(argv) === undefined));
 const run: readonly Section[] = asked.length > 0 ? asked : SECTIONS;
 const json = argv.includes('--json');
 const markdown = argv.includes('--markdown');

@@ -1,6 +1,10 @@
 // What the e2e bench sends its measuring child processes and what they send back. Each format is
 // measured in a fresh process, so that its peak RSS (process.resourceUsage().maxRSS) is that
 // format's alone; quantscope's child is speed-child.ts, llama.cpp's llamacpp-speed-child.ts.
+import type { KernelKind } from '../src/wasm/instance.js';
+
+/** quantscope's kernel sets the bench measures: loadModel's `kernels` option (generic is not benched) */
+export type BenchKernels = 'auto' | 'relaxed' | 'simd128';
 
 export interface SpeedRequest {
   modelPath: string;
@@ -14,14 +18,18 @@ export interface SpeedRequest {
   reps: number;
   /** threads for the matrix products (quantscope) / llama.cpp's CPU threads */
   threads: number;
+  /** loadModel's `kernels` option (quantscope child only) */
+  kernels?: BenchKernels;
   /** node-llama-cpp's entry file as the parent resolved it (llama.cpp child only) */
   moduleEntry?: string;
   moduleVersion?: string;
 }
 
 export interface SpeedResult {
-  /** e.g. "quantscope 0.1.0 (WASM SIMD, 2 threads)" or node-llama-cpp's engine string */
+  /** e.g. "quantscope 0.1.0 (WASM SIMD128, 2 threads)" or node-llama-cpp's engine string */
   engine: string;
+  /** the kernels quantscope's engine ran (absent for llama.cpp) */
+  kernels?: KernelKind;
   /** threads the engine actually ran */
   threads: number;
   /** seconds from the call to a model ready to evaluate */

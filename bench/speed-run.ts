@@ -24,12 +24,32 @@ function program(name: string): string {
   return path;
 }
 
-function runChild(name: string, req: SpeedRequest, timeoutMs: number): Promise<SpeedOutcome> {
+/** The node flag that gives Node 20 relaxed SIMD (Node ≥ 22 has it without). */
+export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
+/** (func (param v128 v128 v128) (result v128) f32x4.relaxed_madd): it validates where the runtime has relaxed SIMD */
+const RELAXED_MADD_MODULE = Uint8Array.of(
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128, v128, v128) → v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // local.get 0 1 2, f32x4.relaxed_madd
+);
+
+/**
+ * Whether this runtime has relaxed SIMD at all (whether its relaxed_madd is fused is another matter:
+ * relaxedSimdUsable() in src/wasm/instance.ts asks both). Without it, a child measuring the relaxed
+ * kernels needs RELAXED_SIMD_FLAG.
+ */
+export function runtimeHasRelaxedSimd(): boolean {
+  return WebAssembly.validate(RELAXED_MADD_MODULE);
+}
+
+function runChild(name: string, req: SpeedRequest, timeoutMs: number, execArgv: readonly string[] = []): Promise<SpeedOutcome> {
   return new Promise((resolve) => {
-    // execArgv: [] so that the parent's loaders or --inspect do not reach the child; its output is
-    // kept (not shown) for the error message
+    // execArgv: only the flags asked for, so that the parent's loaders or --inspect do not reach the
+    // child; its output is kept (not shown) for the error message
     const before = cpuSample();
-    const child = fork(program(name), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    const child = fork(program(name), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [...execArgv] });
     let output = '';
     const keep = (d: Buffer) => { output = (output + d.toString('utf8')).slice(-TAIL_CHARS); };
     child.stdout!.on('data', keep);
@@ -63,9 +83,9 @@ function runChild(name: string, req: SpeedRequest, timeoutMs: number): Promise<S
   });
 }
 
-/** `timeoutMs`: for one step (the load, or one run) */
-export function measureOurs(req: SpeedRequest, timeoutMs: number): Promise<SpeedOutcome> {
-  return runChild('speed-child.js', req, timeoutMs);
+/** `timeoutMs`: for one step (the load, or one run); `execArgv`: the child's node flags (RELAXED_SIMD_FLAG, or none) */
+export function measureOurs(req: SpeedRequest, timeoutMs: number, execArgv: readonly string[] = []): Promise<SpeedOutcome> {
+  return runChild('speed-child.js', req, timeoutMs, execArgv);
 }
 
 /** node-llama-cpp's entry file and version, or why it cannot be used. */

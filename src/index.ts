@@ -1,7 +1,7 @@
 // Public API of quantscope.
 export { loadModel, Model, type LoadModelOptions, type TokenizeOptions, type DetokenizeOptions } from './model.js';
 export {
-  Session, type SessionOptions, type EvaluateOptions, type GenerateOptions, type GeneratedToken,
+  Session, type SessionOptions, type KvCacheType, type EvaluateOptions, type GenerateOptions, type GeneratedToken,
   type GenerationResult, type StopReason,
 } from './session.js';
 export type { SamplingOptions } from './sampling/index.js';

@@ -6,6 +6,7 @@ import type { LoadProgress } from './model/weights.js';
 import { Vocab, tokenize, detokenize, tokenToPiece } from './tokenizer/index.js';
 import { Session, type SessionOptions } from './session.js';
 import { ggmlTypeName } from './quant/ggml-types.js';
+import type { KernelKind } from './wasm/instance.js';
 
 export interface LoadModelOptions {
   /** called as tensor data is read (bytes loaded / total), e.g. for a progress bar */
@@ -13,7 +14,13 @@ export interface LoadModelOptions {
   /** run the scalar `_generic` kernels instead of the SIMD ones (for checking the SIMD path) */
   generic?: boolean;
   /**
-   * threads for the matrix products (default 1): the main thread and threads − 1 workers share the
+   * which kernels: `auto` (default) takes the relaxed-SIMD module where the runtime runs it with
+   * exact results (Node ≥ 22), else SIMD128; the numbers are the same either way (see KernelKind)
+   */
+  kernels?: KernelKind | 'auto';
+  /**
+   * threads for the matrix products (default: one per core, os.availableParallelism(), or the
+   * environment's QUANTSCOPE_THREADS): the main thread and threads − 1 workers share the
    * engine's memory, so the weights are held once; the numbers do not depend on it (each output row
    * is computed whole by one thread). The generic kernels run on one thread.
    */

@@ -1,7 +1,7 @@
 import { AbortError, ContextOverflowError, QuantscopeError } from './errors.js';
 import type { Model } from './model.js';
 import { forward, type LogitsMode } from './model/llama.js';
-import { KvCache } from './model/kv-cache.js';
+import { KvCache, KV_CACHE_TYPES, type KvCacheType } from './model/kv-cache.js';
 import { RunState } from './model/run-state.js';
 import type { TapFn } from './model/taps.js';
 import { Sampler, type SamplingOptions } from './sampling/index.js';
@@ -13,7 +13,16 @@ export interface SessionOptions {
   contextSize?: number;
   /** prompt tokens evaluated per forward pass; default 32 */
   batchSize?: number;
+  /**
+   * what the KV cache stores: `'f32'` (default; llama.cpp's test/fixtures references were made with
+   * an F32 cache, and this engine matches them) or `'f16'`, half the memory, computed exactly as
+   * llama.cpp's CPU backend does with an F16 cache (keys, values, queries and attention weights
+   * rounded to f16 where llama.cpp rounds them). llama.cpp's own default is F16.
+   */
+  kvType?: KvCacheType;
 }
+
+export type { KvCacheType };
 
 export interface EvaluateOptions {
   /** 'last' (default): logits of the last token; 'all': logits of every evaluated token, row-major */
@@ -66,6 +75,8 @@ export class Session {
   readonly model: Model;
   readonly contextSize: number;
   readonly batchSize: number;
+  /** what the KV cache stores (SessionOptions.kvType) */
+  readonly kvType: KvCacheType;
   private readonly kv: KvCache;
   private readonly state: RunState;
   private readonly history: number[] = [];
@@ -85,11 +96,16 @@ export class Session {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new QuantscopeError('invalid_argument', `batchSize must be a positive integer, got ${opts.batchSize}`);
     }
+    const kvType = opts.kvType ?? 'f32';
+    if (!KV_CACHE_TYPES.includes(kvType)) {
+      throw new QuantscopeError('invalid_argument', `kvType must be one of ${KV_CACHE_TYPES.join(', ')}, got ${String(opts.kvType)}`);
+    }
     this.model = model;
     this.contextSize = contextSize;
     this.batchSize = batchSize;
+    this.kvType = kvType;
     const arena = model.loaded.engine.arena;
-    this.kv = new KvCache(arena, cfg, contextSize);
+    this.kv = new KvCache(arena, cfg, contextSize, kvType);
     try {
       this.state = new RunState(arena, cfg, batchSize, contextSize);
     } catch (e) {
@@ -101,6 +117,11 @@ export class Session {
   /** tokens in the context so far (evaluated, plus a last sampled token not yet evaluated) */
   get tokens(): readonly number[] {
     return this.pending === null ? [...this.history] : [...this.history, this.pending];
+  }
+
+  /** bytes the KV cache holds in the engine's memory (K and V, every layer, contextSize rounded up to 32) */
+  get kvBytes(): number {
+    return this.kv.bytes;
   }
 
   /** number of positions evaluated into the KV cache */

@@ -1,20 +1,24 @@
 // The bench's building blocks (tensor mixes, synthesized weights, the model cache, the bandwidth
 // kernel) and a `--quick` smoke run of the e2e bench: the report must be well formed — every format
-// row with positive numbers, sizes that match the files. Speed itself is not asserted.
+// row with positive numbers for both quantscope kernel sets, sizes that match the files, the text and
+// Markdown tables a line per format and kernel set. Speed itself is not asserted.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGguf } from '../src/gguf/reader.js';
 import { ggmlTypeName } from '../src/quant/ggml-types.js';
-import { createEngine } from '../src/wasm/instance.js';
+import { createEngine, relaxedSimdUsable } from '../src/wasm/instance.js';
 import { BENCH_FTYPES, BENCH_FTYPE_NAMES, QUICK, TINYLLAMA, planTensors, useMoreBits, type BenchFtype } from '../bench/format-mix.js';
 import { cacheFileName, ensureBenchModel } from '../bench/model-cache.js';
 import { WEIGHT_STD, f16Bits, tensorData } from '../bench/synth-weights.js';
-import type { E2eReport } from '../bench/e2e.bench.js';
+import type { E2eReport, EngineOutcome } from '../bench/e2e.bench.js';
+import { formatE2eMarkdown, formatE2eText } from '../bench/e2e-report.js';
+import { RELAXED_SIMD_FLAG, runtimeHasRelaxedSimd } from '../bench/speed-run.js';
 import { FIXTURES, ROOT } from './helpers/fixtures.js';
+import { parseE2eOptions } from '../bench/e2e-options.js';
 
 const run = promisify(execFile);
 const cacheDir = mkdtempSync(join(tmpdir(), 'quantscope-bench-'));
@@ -118,45 +122,127 @@ describe('bandwidth probe kernel', () => {
   });
 });
 
+describe('e2e bench options', () => {
+  it('threads default to one per core, for both engines; --threads sets them', () => {
+    expect(parseE2eOptions(['--e2e']).threads).toBe(availableParallelism());
+    expect(parseE2eOptions(['--e2e', '--threads', '3']).threads).toBe(3);
+  });
+});
+
 describe('npm run bench -- --e2e --quick', () => {
   let report: E2eReport;
+  // the bench's process is a plain `node` like this one: its auto is this process's, the other set the second child's
+  const auto = relaxedSimdUsable() ? 'relaxed' : 'simd128';
+  const other = auto === 'relaxed' ? 'simd128' : 'relaxed';
+  // one thread for both engines: the suite runs other files on the other core, and llama.cpp's threads
+  // wait for each other on a busy machine (the bench's default is one per core: e2e-options.ts)
+  const threads = 1;
+  const engineName = { relaxed: 'WASM relaxed SIMD', simd128: 'WASM SIMD128' };
 
   beforeAll(async () => {
     // a stale temporary file of a killed run (pid 2^22 + 1 is above Linux's pid_max): the cache removes it
     writeFileSync(join(cacheDir, `${cacheFileName(QUICK, 'Q4_0')}.tmp-4194305`), 'partial');
-    const { stdout } = await run(process.execPath, [join(ROOT, 'dist', 'bench', 'main.js'), '--e2e', '--quick', '--json', '--cache-dir', cacheDir],
+    const { stdout } = await run(process.execPath, [join(ROOT, 'dist', 'bench', 'main.js'), '--e2e', '--quick', '--threads', String(threads), '--json', '--cache-dir', cacheDir],
       { cwd: ROOT, maxBuffer: 64 << 20 });
     report = JSON.parse(stdout) as E2eReport;
-  }, 120_000); // about 35 s on a 2-core machine, llama.cpp included
+  }, 180_000); // ~40 s on an idle 2-core machine before the second kernel set's child (2-4 s a format);
+  // more on a busy one, where llama.cpp's threads wait for each other
+
+  /** a quantscope measurement with `kernels`: positive numbers of every timed run, on the threads asked for */
+  function expectMeasured(o: EngineOutcome, kernels: 'relaxed' | 'simd128', format: string, tensorBytes: number): void {
+    if (!o.ok) throw new Error(`${format} (${kernels}): ${o.error}`);
+    const s = o.speed;
+    expect(s.kernels).toBe(kernels);
+    expect(s.engine).toMatch(new RegExp(`^quantscope .* \\(${engineName[kernels]}, ${threads} threads?\\)$`));
+    expect(s.ppRuns).toHaveLength(3);
+    expect(s.tgRuns).toHaveLength(3);
+    expect(Math.min(s.ppTokS, s.tgTokS, s.loadSeconds, s.maxRssBytes, ...s.ppRuns, ...s.tgRuns)).toBeGreaterThan(0);
+    expect(s.threads).toBe(threads);
+    expect(s.otherCores === null || s.otherCores >= 0).toBe(true);
+    // the weights must be in memory, so the peak RSS is at least the tensor data
+    expect(s.maxRssBytes).toBeGreaterThan(tensorBytes);
+  }
 
   it('has a row per format with positive numbers and file sizes that match the files', async () => {
     expect(report.rows.map((r) => r.format)).toEqual(BENCH_FTYPE_NAMES);
     expect(report.model).toMatchObject({ source: 'synthesized', shape: QUICK });
     expect(report.timing).toMatchObject({ promptTokens: 128, genTokens: 64, warmup: 1, reps: 3 });
-    expect(report.threads).toMatchObject({ requested: 1, quantscope: 1, llamaCpp: report.llamaCpp.status === 'ok' ? 1 : null });
+    expect(report.threads).toMatchObject({ requested: threads, quantscope: threads, llamaCpp: report.llamaCpp.status === 'ok' ? threads : null });
     expect(report.bandwidth.median).toBeGreaterThan(0);
     for (const row of report.rows) {
       expect(statSync(row.file).size).toBe(row.fileBytes);
       const file = await readGguf(row.file);
       expect(file.metadata.get('general.file_type')?.value).toBe(BENCH_FTYPES[row.format as BenchFtype].fileType);
-      expect(Object.values(row.tensorBytes).reduce((a, b) => a + b, 0)).toBeLessThan(row.fileBytes);
+      const tensorBytes = Object.values(row.tensorBytes).reduce((a, b) => a + b, 0);
+      expect(tensorBytes).toBeLessThan(row.fileBytes);
       expect(row.kernelType).toBe(BENCH_FTYPES[row.format as BenchFtype].main);
       expect(row.kernel!.simdGBs).toBeGreaterThan(0);
       expect(row.kernel!.genericGBs).toBeGreaterThan(0);
-      if (!row.ours.ok) throw new Error(`${row.format}: ${row.ours.error}`);
-      const s = row.ours.speed;
-      expect(s.ppRuns).toHaveLength(3);
-      expect(s.tgRuns).toHaveLength(3);
-      expect(Math.min(s.ppTokS, s.tgTokS, s.loadSeconds, s.maxRssBytes, ...s.ppRuns, ...s.tgRuns)).toBeGreaterThan(0);
-      expect(s.threads).toBe(1);
-      expect(s.otherCores === null || s.otherCores >= 0).toBe(true);
-      // the weights must be in memory, so the peak RSS is at least the tensor data
-      expect(s.maxRssBytes).toBeGreaterThan(Object.values(row.tensorBytes).reduce((a, b) => a + b, 0));
+      expectMeasured(row.ours, auto, row.format, tensorBytes);
       expect(row.decode.bytesPerToken).toBeGreaterThan(0);
       expect(row.decode.bytesPerToken).toBeLessThan(row.fileBytes);
       expect(row.decode.gbs).toBeGreaterThan(0);
       expect(row.decode.ofBandwidth).toBeGreaterThan(0);
+      expect(row.wallSeconds.ours).toBeGreaterThan(0);
     }
+  });
+
+  it('measures the other kernel set in a child of its own, or says why it cannot run', () => {
+    // --kernels both by default: auto's set, then the other one (relaxed with its flag where node has it only behind one)
+    expect(report.quantscope).toMatchObject({
+      option: 'both', auto,
+      sets: [{ kernels: 'auto', execArgv: [] }, { kernels: other, execArgv: other === 'relaxed' && !runtimeHasRelaxedSimd() ? [RELAXED_SIMD_FLAG] : [] }],
+    });
+    // the kernel micro-bench runs in this process: the default set
+    expect(report.kernels!.simd).toBe(auto);
+    expect(report.quantscope.sets[0].engine).toMatch(engineName[auto]);
+    for (const row of report.rows) {
+      const alt = row.alt!;
+      expect(alt.kernels).toBe(other);
+      expect(row.wallSeconds.alt).toBeGreaterThan(0);
+      if (!alt.ours.ok) {
+        // only relaxed may fail, for the reason the engine gives (an unfused relaxed_madd), the same for every file
+        expect(other).toBe('relaxed');
+        expect(alt.ours.error).toMatch(/relaxed-SIMD kernels asked for, but this runtime cannot run them/);
+        expect([alt.decode.gbs, alt.ratio, report.quantscope.sets[1].engine]).toEqual([null, null, null]);
+        continue;
+      }
+      expectMeasured(alt.ours, other, row.format, Object.values(row.tensorBytes).reduce((a, b) => a + b, 0));
+      expect(report.quantscope.sets[1].engine).toMatch(engineName[other]);
+      expect(alt.decode.gbs).toBeCloseTo((row.decode.bytesPerToken * alt.ours.speed.tgTokS) / 1e9, 10);
+      expect(alt.decode.ofBandwidth).toBeCloseTo(alt.decode.gbs! / report.bandwidth.median, 10);
+    }
+  });
+
+  it('renders a text and a Markdown line per format and kernel set, the failures and the kernel sets noted', () => {
+    const text = formatE2eText(report).split('\n');
+    const md = formatE2eMarkdown(report).split('\n');
+    const simd = auto === 'relaxed' ? 'relaxed SIMD GB/s' : 'SIMD128 GB/s';
+    expect(text[1]).toMatch(new RegExp(`^format .* ${simd} .* quantscope .* pp128 t/s`));
+    expect(md[2]).toMatch(new RegExp(`^\\| format \\|.*\\| ${simd} \\|.*\\| quantscope \\| pp128 t/s \\|`));
+    const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+    const header = cells(md[2]);
+    const tableRows = md.slice(4, 4 + 2 * report.rows.length).map(cells);
+    expect(md[4 + 2 * report.rows.length]).toBe('');
+    const at = (row: string[], name: string) => row[header.indexOf(name)];
+    report.rows.forEach((row, i) => {
+      const [first, second] = [tableRows[2 * i], tableRows[2 * i + 1]];
+      expect([at(first, 'format'), at(second, 'format')]).toEqual([row.format, row.format]);
+      expect([at(first, 'quantscope'), at(second, 'quantscope')]).toEqual([`${auto} (auto)`, other]);
+      // the file's columns on the first line only
+      expect([at(first, 'file MB'), at(second, 'file MB')]).toEqual([(row.fileBytes / 1e6).toFixed(0), '']);
+      expect(at(first, 'pp128 t/s')).toBe(row.ours.ok ? row.ours.speed.ppTokS.toFixed(2) : 'failed');
+      expect(at(second, 'tg64 t/s')).toBe(row.alt!.ours.ok ? row.alt!.ours.speed.tgTokS.toFixed(2) : 'failed');
+      if (report.llamaCpp.status === 'ok') {
+        expect(at(second, 'llama pp128')).toBe('');
+        expect(at(second, 'tg64 ours/llama')).toBe(row.alt!.ratio ? `${row.alt!.ratio.tg.toFixed(2)}×` : '-');
+      }
+      // the text table has the same lines
+      expect(text[3 + 2 * i]).toMatch(new RegExp(`^${row.format} +\\d+ +${row.kernelType} .* ${auto} \\(auto\\) `));
+      expect(text[4 + 2 * i]).toMatch(new RegExp(`^${row.format} +${other} `));
+      if (!row.alt!.ours.ok) expect(md).toContain(`- ${row.format}: quantscope (${other}) failed: ${row.alt!.ours.error.replace(/\|/g, '\\|')}`);
+    });
+    expect(text.some((l) => l.includes(`quantscope (--kernels both`) && l.includes(`${auto} (auto) = `) && l.includes(`${other} = `))).toBe(true);
   });
 
   it("has llama.cpp's numbers on the same files, or says why not", () => {
@@ -164,14 +250,21 @@ describe('npm run bench -- --e2e --quick', () => {
       expect(report.llamaCpp.reason).toMatch(/node-llama-cpp/);
       return;
     }
-    expect(report.llamaCpp.engine).toMatch(/^node-llama-cpp .*1 thread\)$/);
-    expect(report.threads.llamaCpp).toBe(1);
+    expect(report.llamaCpp.engine).toMatch(new RegExp(`^node-llama-cpp .*${threads} threads?\\)$`));
+    expect(report.threads.llamaCpp).toBe(threads);
     for (const row of report.rows) {
       if (!row.llamaCpp?.ok) throw new Error(`${row.format}: llama.cpp ${row.llamaCpp?.error}`);
       const s = row.llamaCpp.speed;
+      expect(s.kernels).toBeNull();
       expect(Math.min(s.ppTokS, s.tgTokS, s.maxRssBytes, ...s.ppRuns, ...s.tgRuns)).toBeGreaterThan(0);
       expect(row.ratio!.pp).toBeCloseTo(row.ours.ok ? row.ours.speed.ppTokS / s.ppTokS : NaN, 10);
       expect(row.ratio!.tg).toBeGreaterThan(0);
+      // the second kernel set's ratios to the same llama.cpp numbers
+      const alt = row.alt!;
+      if (alt.ours.ok) {
+        expect(alt.ratio!.pp).toBeCloseTo(alt.ours.speed.ppTokS / s.ppTokS, 10);
+        expect(alt.ratio!.tg).toBeCloseTo(alt.ours.speed.tgTokS / s.tgTokS, 10);
+      }
     }
   });
 

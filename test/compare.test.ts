@@ -299,6 +299,21 @@ describe('compare with llama.cpp as reference (node-llama-cpp 3.21.1)', () => {
     expect(formatCompareText(report)).toMatch(/llama\.cpp/);
   }, 120_000);
 
+  it('with an F16 KV cache (--kv-type f16) llama.cpp runs one too, and the two agree as closely', async () => {
+    const formats = ['Q8_0', 'Q4_0'];
+    const report = await compareFiles(formats.map(kjv), {
+      prompt: PROMPT, nPredict: N_PREDICT, kvType: 'f16', reference: llamaCppProvider({ threads: 1 }),
+    });
+    report.files.forEach((f, i) => {
+      const ref = f.reference!;
+      expect('error' in ref, formats[i]).toBe(false);
+      if ('error' in ref) return;
+      expect(ref.greedy).toEqual(f.continuation!.ids);
+      // an F32 reference against our F16 cache would differ by KL ~1e-4 (test/kv-f16.test.ts)
+      expect(ref.kl!, formats[i]).toBeLessThan(1e-6);
+    });
+  }, 120_000);
+
   it('a file llama.cpp cannot run gets its error in its own column; the others still get answers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qs-ref-'));
     try {

@@ -16,6 +16,7 @@ import { FORMATS, activationRowBytes, rowBytes, runnableFormat } from '../src/qu
 import { readJsonFixture } from './helpers/fixtures.js';
 import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 import { compileTestKernels } from './helpers/test-kernels.js';
+import { mulberry32 } from './helpers/rng.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const F32 = 0;
@@ -81,16 +82,6 @@ const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice()
 // numeric helpers
 
 /** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rng = () => number;
 const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
 const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
@@ -684,7 +675,8 @@ describe('Q8_0', () => {
     const four = new Uint8Array(8 * QB);
     for (let r = 0; r < 4; r++) four.set(w, r * 2 * QB);
     const out = alloc(16);
-    for (const kernel of ['vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_generic']) {
+    const relaxed = typeof (K as unknown as Record<string, unknown>).vec_dot4_q8_0_q8_0_relaxed === 'function' ? ['vec_dot4_q8_0_q8_0_relaxed'] : [];
+    for (const kernel of ['vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_generic', ...relaxed]) {
       (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(four), 2 * QB, xp, out);
       expect([...getF32(out, 4)], kernel).toEqual([want, want, want, want]);
       const one = new Uint8Array(8 * QB);
@@ -1190,6 +1182,10 @@ describe('attention', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('mul_mat', () => {
+  it('runs on the kernel module asked for (QUANTSCOPE_EXPECT_KERNELS, set by test/relaxed.test.ts)', () => {
+    expect(engine.kind).toBe(process.env.QUANTSCOPE_EXPECT_KERNELS || engine.kind);
+  });
+
   interface MatCase { type: number; cols: number }
   const matCases: MatCase[] = [
     ...[15, 17, 100, 256].map((cols) => ({ type: F32, cols })),

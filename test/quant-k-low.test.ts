@@ -29,6 +29,7 @@ import { createEngine } from '../src/wasm/instance.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
+import { mulberry32 } from './helpers/rng.js';
 
 const Q2_K = 10;
 const Q3_K = 11;
@@ -81,16 +82,6 @@ const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice()
 // ------------------------------------------------------------------------------------------------
 // numeric helpers
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rng = () => number;
 const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 

@@ -36,6 +36,7 @@ import { FORMATS as RUNNABLE, activationRowBytes, rowBytes, runnableFormat } fro
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
 import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 import { compileTestKernels } from './helpers/test-kernels.js';
+import { mulberry32 } from './helpers/rng.js';
 
 type Ptr = number;
 interface LegacyExports {
@@ -96,6 +97,11 @@ function putF32(values: ArrayLike<number>, misalign = 0): number {
 const getF32 = (p: number, n: number): Float32Array => new Float32Array(arena.memory.buffer.slice(p, p + 4 * n));
 const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice();
 
+it('runs on the kernel module asked for (QUANTSCOPE_EXPECT_KERNELS, set by test/relaxed.test.ts)', () => {
+  expect(engine.kind).toBe(process.env.QUANTSCOPE_EXPECT_KERNELS || engine.kind);
+  if (engine.kind === 'relaxed') expect(typeof K.vec_dot4_q4_0_q8_0_relaxed).toBe('function');
+});
+
 /** IQ4_NL's batched (tinyBLAS) dot, which the module's export list may not carry */
 const TK = await compileTestKernels(`
 export { vec_dot_iq4_nl_q8_0_tinyblas, vec_dot_iq4_nl_q8_0_tinyblas_generic } from './assembly/quant/iq4_nl';
@@ -120,16 +126,6 @@ const fr = Math.fround;
 const gamma = (k: number, u = U) => (k * u) / (1 - k * u);
 const sameF = (a: number, b: number) => Object.is(a, b);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rng = () => number;
 const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
 const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
@@ -602,12 +598,14 @@ function placeTie(fc: TieFactor, baseD: [number, number], baseL: number) {
  * the one-row result. Its generic twin too.
  */
 function checkFourRows(f: BlockFormat, w: Uint8Array, xp: number, n: number, want: number, label: string, misalign: number): void {
-  const name = fmt(f.type).spec.vecDot4;
-  if (!name) return;
+  const { vecDot4, vecDot4Relaxed } = fmt(f.type).spec;
+  if (!vecDot4) return;
   const rows = new Uint8Array(4 * w.length);
   for (let r = 0; r < 4; r++) rows.set(w, r * w.length);
   const wp = putBytes(rows, misalign), out = alloc(16);
-  for (const kernel of [name, `${name}_generic`]) {
+  // the relaxed-SIMD form where this engine's module has it (test/relaxed.test.ts runs this file so)
+  const kernels = [vecDot4, `${vecDot4}_generic`, ...(vecDot4Relaxed && typeof K[vecDot4Relaxed] === 'function' ? [vecDot4Relaxed] : [])];
+  for (const kernel of kernels) {
     arena.f32(out, 4).fill(NaN);
     K[kernel](n, wp, w.length, xp, out);
     const got = getF32(out, 4);

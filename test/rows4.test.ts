@@ -8,21 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../src/wasm/instance.js';
 import { FORMATS, activationRowBytes, rowBytes } from '../src/quant/formats.js';
+import { mulberry32 } from './helpers/rng.js';
 
 const simdEngine = createEngine({ generic: false });
 const genericEngine = createEngine({ generic: true });
 const SENTINEL = 0x7fc0dead; // a NaN pattern no kernel produces
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Random weight rows: random bytes, where `normal` rows have every 16-bit word given an exponent of
@@ -42,6 +32,23 @@ function randomRows(rng: () => number, bytes: number, normal: boolean): Uint8Arr
 const withFourRows = [...FORMATS].filter(([, f]) => f.vecDot4 !== undefined);
 
 describe('mul_mat through four-row kernels', () => {
+  it('runs on the kernel module asked for (QUANTSCOPE_EXPECT_KERNELS, set by test/relaxed.test.ts)', () => {
+    expect(simdEngine.kind).toBe(process.env.QUANTSCOPE_EXPECT_KERNELS || simdEngine.kind);
+    expect(['relaxed', 'simd128']).toContain(simdEngine.kind);
+  });
+
+  it('the registrations hold after kernel workers start (each instantiation rewrites the static data they live in)', async () => {
+    const e = createEngine({ generic: false });
+    const want = withFourRows.map(([id]) => e.exports.rows4_kernel_of(e.formats.get(id)!.vecDot));
+    expect(want.every((i) => i >= 0)).toBe(true);
+    await e.startThreads(3);
+    try {
+      expect(withFourRows.map(([id]) => e.exports.rows4_kernel_of(e.formats.get(id)!.vecDot))).toEqual(want);
+    } finally {
+      e.dispose();
+    }
+  });
+
   it('formats with a four-row kernel include the decode-heavy Q4_0 and Q8_0', () => {
     const names = withFourRows.map(([, f]) => f.type.name);
     expect(names).toContain('Q4_0');

@@ -2,6 +2,7 @@
 // one shared memory give exactly the single-thread numbers — every output row is computed whole by
 // one thread with the same kernel — for every kernel family, in batches and single tokens.
 import { describe, it, expect } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { loadModel, type Model } from '../src/index.js';
 import { partRows } from '../src/wasm/thread-control.js';
 import { modelPath } from './helpers/fixtures.js';
@@ -45,6 +46,25 @@ describe('threads: the same numbers as one thread, bit for bit', () => {
         for (let r = r0; r < r1; r++) seen.push(r);
       }
       expect(seen).toEqual(Array.from({ length: rows }, (_, i) => i));
+    }
+  });
+
+  it('without `threads`: one per core (os.availableParallelism()), or QUANTSCOPE_THREADS', async () => {
+    const saved = process.env.QUANTSCOPE_THREADS;
+    try {
+      delete process.env.QUANTSCOPE_THREADS;
+      const all = await loadModel(modelPath('stories260K.gguf'));
+      expect(all.threads).toBe(availableParallelism());
+      all.dispose();
+      process.env.QUANTSCOPE_THREADS = '3';
+      const three = await loadModel(modelPath('stories260K.gguf'));
+      expect(three.threads).toBe(3);
+      three.dispose();
+      process.env.QUANTSCOPE_THREADS = 'many';
+      await expect(loadModel(modelPath('stories260K.gguf'))).rejects.toThrow(/QUANTSCOPE_THREADS must be a positive integer, got 'many'/);
+    } finally {
+      if (saved === undefined) delete process.env.QUANTSCOPE_THREADS;
+      else process.env.QUANTSCOPE_THREADS = saved;
     }
   });
 

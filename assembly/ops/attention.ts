@@ -1,7 +1,7 @@
 // Causal attention of one query position over the first nKv cached positions, all heads.
 //
 //   q      [nHead][headDim]             f32, RoPE applied
-//   kc     [nKv][nHeadKv·headDim]       K cache rows
+//   kc     [nKv][nHeadKv·headDim]       K cache rows (f32 here; f16 for attention_f16, at the end)
 //   vt     [nHeadKv·headDim][vtStride]  V cache, transposed (llama.cpp's v_trans layout)
 //   out    [nHead][headDim]
 //   scores [≥ nKv rounded up to 32]     scratch
@@ -14,8 +14,12 @@
 // ggml_vec_dot_f32's order: its q operand is a permuted (non-contiguous) view, which llamafile's
 // tinyBLAS does not take. kqv is a mul_mat over contiguous probabilities: `batched` (≥ 2 query
 // tokens in the ubatch) selects tinyBLAS's order, one token ggml_vec_dot_f32's (quant/float_dot.ts).
-import { vec_dot_f32, vec_dot_f32_generic, vec_dot_f32_tinyblas, vec_dot_f32_tinyblas_generic } from '../quant/float_dot';
+import {
+  vec_dot_f32, vec_dot_f32_generic, vec_dot_f32_tinyblas, vec_dot_f32_tinyblas_generic,
+  vec_dot_f16, vec_dot_f16_generic, vec_dot_f16_tinyblas, vec_dot_f16_tinyblas_generic,
+} from '../quant/float_dot';
 import { ggml_expf, reduce_add_16 } from '../util/expf';
+import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
 
 /**
  * ggml_vec_soft_max_f32 over nPad scores (a multiple of 32; entries past n are masked out):
@@ -88,6 +92,101 @@ export function store_transposed(src: usize, nRows: i32, nCols: i32, dst: usize,
   for (let r = 0; r < nRows; r++) {
     for (let c = 0; c < nCols; c++) {
       store<f32>(dst + (<usize>(c * dstStride + pos0 + r) << 2), load<f32>(src + (<usize>(r * nCols + c) << 2)));
+    }
+  }
+}
+
+// ---- F16 KV cache ----------------------------------------------------------------------------
+//
+// The same attention over a cache that holds IEEE halves (2 bytes per value), as llama.cpp's CPU
+// backend computes it with type_k = type_v = F16 and no flash attention:
+//
+// - K and V reach the cache through ggml_cpy (F32 → F16, round to nearest even: store_rows_f16,
+//   store_transposed_f16), after RoPE for K, V transposed as in the F32 cache.
+// - kq = ggml_mul_mat(k, q): k is F16, whose vec_dot_type is F16, so ggml_compute_forward_mul_mat
+//   first converts the (permuted) F32 q rows into a contiguous F16 buffer (wdata). That buffer is
+//   contiguous, so its second llamafile_sgemm call gets a chance — unlike the F32 cache, where q stays
+//   a permuted view: a batch of ≥ 2 tokens with headDim % 16 == 0 goes to tinyBLAS (F16 × F16, m =
+//   n_kv, a multiple of 32), anything else to ggml_vec_dot_f16.
+// - softmax exactly as for the F32 cache (softmax_inplace, in f32).
+// - kqv = ggml_mul_mat(v, kq): V is the transposed F16 view (rows = head dims, length n_kv), kq the
+//   contiguous F32 probabilities. The first llamafile_sgemm call declines (on x86 an F16 A needs an
+//   F16 B), kq is converted to F16, and the second call takes a batch to tinyBLAS (k = n_kv padded
+//   to 32 passes k % 16; tinyBLAS::matmul also wants m = headDim % 4 == 0), one token to
+//   ggml_vec_dot_f16.
+// Both operands of every product are f16 values here, which vec_dot_f16 / vec_dot_f16_tinyblas
+// (quant/float_dot.ts) take as u16 weights times f32 values already rounded to f16 — the pairing the
+// F16 weights use — so q and the probabilities are rounded to f16 (as f32 values) first.
+
+@inline function round_f16(x: f32): f32 {
+  return fp16_to_fp32(fp32_to_fp16(x));
+}
+
+@inline function dot_f16(simd: bool, tinyblas: bool, n: i32, w: usize, x: usize): f32 {
+  if (tinyblas) return simd ? vec_dot_f16_tinyblas(n, w, x) : vec_dot_f16_tinyblas_generic(n, w, x);
+  return simd ? vec_dot_f16(n, w, x) : vec_dot_f16_generic(n, w, x);
+}
+
+@inline function attention_f16_impl(
+  simd: bool, q: usize, kc: usize, vt: usize, out: usize, scores: usize, qh16: usize,
+  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowValues: i32, vtStride: i32, scale: f32, batched: bool,
+): void {
+  const group = nHead / nHeadKv;
+  const kRowBytes = <usize>kvRowValues << 1;
+  const nPad = (nKv + 31) & ~31;
+  // tinyBLAS for a batch; vec_dot_f16(_tinyblas) itself falls back to ggml_vec_dot_f16's order when
+  // the row length is not a multiple of 16 (tinyBLAS's k % KN gate), as llama.cpp does
+  const kqvTinyblas = batched && (headDim & 3) == 0;
+  for (let h = 0; h < nHead; h++) {
+    const qh = q + (<usize>(h * headDim) << 2);
+    for (let i = 0; i < headDim; i++) store<f32>(qh16 + (<usize>i << 2), round_f16(load<f32>(qh + (<usize>i << 2))));
+    const kvh = h / group;
+    const kOff = <usize>(kvh * headDim) << 1;
+    for (let t = 0; t < nKv; t++) {
+      const kt = kc + <usize>t * kRowBytes + kOff;
+      store<f32>(scores + (<usize>t << 2), dot_f16(simd, batched, headDim, kt, qh16) * scale);
+    }
+    softmax_inplace(scores, nKv, nPad);
+    for (let t = 0; t < nKv; t++) {
+      const p = scores + (<usize>t << 2);
+      store<f32>(p, round_f16(load<f32>(p))); // the zeros past nKv stay zeros
+    }
+    const oh = out + (<usize>(h * headDim) << 2);
+    for (let d = 0; d < headDim; d++) {
+      const vrow = vt + (<usize>((kvh * headDim + d) * vtStride) << 1);
+      store<f32>(oh + (<usize>d << 2), dot_f16(simd, kqvTinyblas, nPad, vrow, scores));
+    }
+  }
+}
+
+/**
+ * `attention` over an F16 cache: kc [nKv][kvRowValues] and vt [nHeadKv·headDim][vtStride] hold f16
+ * bits; qh16 is scratch for headDim f32 values (one query head rounded to f16).
+ */
+export function attention_f16(
+  q: usize, kc: usize, vt: usize, out: usize, scores: usize, qh16: usize,
+  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowValues: i32, vtStride: i32, scale: f32, batched: bool,
+): void {
+  attention_f16_impl(true, q, kc, vt, out, scores, qh16, nHead, nHeadKv, headDim, nKv, kvRowValues, vtStride, scale, batched);
+}
+
+export function attention_f16_generic(
+  q: usize, kc: usize, vt: usize, out: usize, scores: usize, qh16: usize,
+  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowValues: i32, vtStride: i32, scale: f32, batched: bool,
+): void {
+  attention_f16_impl(false, q, kc, vt, out, scores, qh16, nHead, nHeadKv, headDim, nKv, kvRowValues, vtStride, scale, batched);
+}
+
+/** dst[i] = f16(src[i]) for n values: new K rows into an F16 cache (ggml_cpy F32 → F16, round to nearest even). */
+export function store_rows_f16(src: usize, n: i32, dst: usize): void {
+  for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>fp32_to_fp16(load<f32>(src + (<usize>i << 2))));
+}
+
+/** dst[c][pos0 + r] = f16(src[r][c]) for nRows rows of nCols: new V rows into the transposed F16 cache. */
+export function store_transposed_f16(src: usize, nRows: i32, nCols: i32, dst: usize, dstStride: i32, pos0: i32): void {
+  for (let r = 0; r < nRows; r++) {
+    for (let c = 0; c < nCols; c++) {
+      store<u16>(dst + (<usize>(c * dstStride + pos0 + r) << 1), <u16>fp32_to_fp16(load<f32>(src + (<usize>(r * nCols + c) << 2))));
     }
   }
 }

@@ -25,6 +25,11 @@ export function set_rows4_kernel(dot: u32, dot4: u32): bool {
   return true;
 }
 
+/** the four-row kernel registered for `dot` (its table index), or −1 */
+export function rows4_kernel_of(dot: u32): i32 {
+  return dot < ROWS4_SLOTS ? <i32>load<u32>(ROWS4 + (<usize>dot << 2)) - 1 : -1;
+}
+
 export function mul_mat(
   vecDot: u32, vecDotBatch: u32, w: usize, wRowBytes: i32, x: usize, xRowBytes: i32,
   out: usize, outRowFloats: i32, r0: i32, r1: i32, cols: i32, nTok: i32,

@@ -34,10 +34,11 @@ import { fma32 } from '../util/expf';
 import { demote_f64x2x2 } from '../util/fma';
 import { even_i8_to_i16, hsum_i32x4_splat, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
 import {
-  QK, any_f32_tie, block_at, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
+  QK, any_f32_tie, block_at, scales4, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
   round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
+import { read_ahead, touch_limit } from '../util/readahead';
 
 export const Q4_0_BYTES: i32 = 18;
 
@@ -112,27 +113,30 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
   return i32x4.add(e, o);
 }
 
+/** [Σ (q − 8)·x of block o of rows w0 … w3] against the activation block xb: exact i32 */
+@inline function block_sums4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize): v128 {
+  const xl = v128.load(xb + 2), xh = v128.load(xb + 18);
+  const xe = even_i8_to_i16(xl), xo = odd_i8_to_i16(xl), xeh = even_i8_to_i16(xh), xoh = odd_i8_to_i16(xh);
+  const sums = hsum_i32x4x4(
+    nibble_dot(v128.load(w0 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w1 + o + 2), xe, xo, xeh, xoh),
+    nibble_dot(v128.load(w2 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w3 + o + 2), xe, xo, xeh, xoh));
+  const sumx = hsum_i32x4_splat(i32x4.dot_i16x8_s(i16x8.add(i16x8.add(xe, xo), i16x8.add(xeh, xoh)), i16x8.splat(1)));
+  return i32x4.sub(sums, i32x4.shl(sumx, 3));
+}
+
 /** out[0..3] = vec_dot_q4_0_q8_0 of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
 export function vec_dot4_q4_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
   const nb = n / QK;
   const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   let a01 = f64x2.splat(0), a23 = f64x2.splat(0); // rows 0, 1 and 2, 3: f32 values held in f64
+  // read-ahead (util/readahead.ts): the next four rows, 4·Q4_0_BYTES bytes (2 lines) per block
+  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
+  let touched = i32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
-    const xb = block_at(x, ib, Q8_0_BYTES);
-    const xl = v128.load(xb + 2), xh = v128.load(xb + 18);
-    const xe = even_i8_to_i16(xl), xo = odd_i8_to_i16(xl), xeh = even_i8_to_i16(xh), xoh = odd_i8_to_i16(xh);
-    const o = <usize>ib * Q4_0_BYTES;
-    const sums = hsum_i32x4x4(
-      nibble_dot(v128.load(w + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w1 + o + 2), xe, xo, xeh, xoh),
-      nibble_dot(v128.load(w2 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w3 + o + 2), xe, xo, xeh, xoh));
-    const sumx = hsum_i32x4_splat(i32x4.dot_i16x8_s(i16x8.add(i16x8.add(xe, xo), i16x8.add(xeh, xoh)), i16x8.splat(1)));
-    const sumi = i32x4.sub(sums, i32x4.shl(sumx, 3));
-    // d_w·d_x per row in f32, exact (two f16 significands)
-    let dw = i16x8.splat(load<u16>(w + o));
-    dw = v128.load16_lane(w1 + o, dw, 1);
-    dw = v128.load16_lane(w2 + o, dw, 2);
-    dw = v128.load16_lane(w3 + o, dw, 3);
-    const d = f32x4.mul(fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw)), f32x4.splat(fp16_to_fp32(half_at(xb))));
+    touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q4_0_BYTES, limit), 2);
+    const xb = block_at(x, ib, Q8_0_BYTES), o = <usize>ib * Q4_0_BYTES;
+    const sumi = block_sums4(w, w1, w2, w3, o, xb);
+    const d = scales4(w, w1, w2, w3, o, xb);
     const d01 = f64x2.promote_low_f32x4(d), d23 = f64x2.promote_low_f32x4(upper_pair(d));
     const s01 = fma_sum(a01, d01, sumi), s23 = fma_sum(a23, d23, upper_pair(sumi));
     if (any_f32_tie(s01, s23)) {
@@ -147,4 +151,30 @@ export function vec_dot4_q4_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, ou
 /** The scalar twin of vec_dot4_q4_0_q8_0: the single-row product four times */
 export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
   for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q4_0_q8_0_generic(n, w + <usize>r * rowBytes, x));
+}
+
+// ---- relaxed SIMD (the kernels-relaxed module, chosen at load where the runtime has relaxed SIMD
+// and its relaxed_madd is fused; src/wasm/instance.ts) ---------------------------------------------
+// The integer block sums as in vec_dot4_q4_0_q8_0; the four rows' fused multiply-adds of a block are
+// one f32x4.relaxed_madd (fused on x86 with FMA3, checked at load) instead of the f64 emulation.
+// i32x4.relaxed_dot_i8x16_i7x16_add_s would suit the nibbles (0..15) but is not used: Node 20's
+// baseline compiler (Liftoff, V8 11.3, --experimental-wasm-relaxed-simd) computes it with the
+// operands' roles swapped — other sums than its optimizing tier for the same code — so a kernel
+// using it would change its results when V8 tiers it up.
+
+/** vec_dot4_q4_0_q8_0 with relaxed SIMD (identical results where relaxed_madd is fused) */
+export function vec_dot4_q4_0_q8_0_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  const nb = n / QK;
+  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
+  let acc = f32x4.splat(0);
+  // read-ahead (util/readahead.ts): the next four rows, 4·Q4_0_BYTES bytes (2 lines) per block
+  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
+  let touched = i32x4.splat(0);
+  for (let ib = 0; ib < nb; ib++) {
+    touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q4_0_BYTES, limit), 2);
+    const xb = block_at(x, ib, Q8_0_BYTES), o = <usize>ib * Q4_0_BYTES;
+    const sumi = block_sums4(w, w1, w2, w3, o, xb);
+    acc = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sumi), scales4(w, w1, w2, w3, o, xb), acc);
+  }
+  v128.store(out, acc);
 }

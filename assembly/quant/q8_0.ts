@@ -11,6 +11,8 @@
 import { fp16_to_fp32, fp16x4_to_f32x4, fp32_to_fp16 } from '../util/fp16';
 import { demote_f64x2x2 } from '../util/fma';
 import { even_i8_to_i16, odd_i8_to_i16 } from '../util/simd';
+import { scales4 } from '../util/legacy';
+import { read_ahead, touch_limit } from '../util/readahead';
 import {
   LEG_ACC, acc_clear, any_f32_tie, f32_ties4, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
   round_pair, upper_pair,
@@ -178,17 +180,16 @@ export function vec_dot4_q8_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, ou
   const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   const zero = f32x4.splat(0);
   let r0lo = zero, r0hi = zero, r1lo = zero, r1hi = zero, r2lo = zero, r2hi = zero, r3lo = zero, r3hi = zero;
+  // read-ahead (util/readahead.ts): the next four rows, 4·Q8_0_BYTES bytes (3 lines) per block
+  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
+  let touched = i32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
+    touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q8_0_BYTES, limit), 3);
     const xb = block(x, ib);
     const x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
     const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
     const o = <usize>ib * Q8_0_BYTES;
-    // d_w·d_x per row in f32, exact (two f16 significands)
-    let dw = i16x8.splat(load<u16>(w + o));
-    dw = v128.load16_lane(w1 + o, dw, 1);
-    dw = v128.load16_lane(w2 + o, dw, 2);
-    dw = v128.load16_lane(w3 + o, dw, 3);
-    const d = f32x4.mul(fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw)), f32x4.splat(fp16_to_fp32(load<u16>(xb))));
+    const d = scales4(w, w1, w2, w3, o, xb);
     const d0 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 0, 0, 0, 0)), d1 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 1, 1, 1, 1));
     const d2 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 2, 2, 2, 2)), d3 = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 3, 3, 3, 3));
     r0lo = fma_lanes4(r0lo, d0, lanes_lo(w + o + 2, xe0, xo0)); r0hi = fma_lanes4(r0hi, d0, lanes_lo(w + o + 18, xe1, xo1));
@@ -205,4 +206,40 @@ export function vec_dot4_q8_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, ou
 /** The scalar twin of vec_dot4_q8_0_q8_0: the single-row product four times */
 export function vec_dot4_q8_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
   for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q8_0_q8_0_generic(n, w + <usize>r * rowBytes, x));
+}
+
+// ---- relaxed SIMD (see q4_0.ts): the same integer lanes, each block's eight FMAs of a row as two
+// f32x4.relaxed_madd (fused where the module is used) instead of the f64 emulation
+
+/** vec_dot4_q8_0_q8_0 with relaxed SIMD (identical results where relaxed_madd is fused) */
+export function vec_dot4_q8_0_q8_0_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  const nb = n / QK8_0;
+  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
+  const zero = f32x4.splat(0);
+  let r0lo = zero, r0hi = zero, r1lo = zero, r1hi = zero, r2lo = zero, r2hi = zero, r3lo = zero, r3hi = zero;
+  // read-ahead (util/readahead.ts): the next four rows, 4·Q8_0_BYTES bytes (3 lines) per block
+  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
+  let touched = i32x4.splat(0);
+  for (let ib = 0; ib < nb; ib++) {
+    touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q8_0_BYTES, limit), 3);
+    const xb = block(x, ib);
+    const x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+    const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
+    const o = <usize>ib * Q8_0_BYTES;
+    const d = scales4(w, w1, w2, w3, o, xb);
+    const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
+    const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
+    r0lo = f32x4.relaxed_madd(d0, f32x4.convert_i32x4_s(lanes_lo(w + o + 2, xe0, xo0)), r0lo);
+    r0hi = f32x4.relaxed_madd(d0, f32x4.convert_i32x4_s(lanes_lo(w + o + 18, xe1, xo1)), r0hi);
+    r1lo = f32x4.relaxed_madd(d1, f32x4.convert_i32x4_s(lanes_lo(w1 + o + 2, xe0, xo0)), r1lo);
+    r1hi = f32x4.relaxed_madd(d1, f32x4.convert_i32x4_s(lanes_lo(w1 + o + 18, xe1, xo1)), r1hi);
+    r2lo = f32x4.relaxed_madd(d2, f32x4.convert_i32x4_s(lanes_lo(w2 + o + 2, xe0, xo0)), r2lo);
+    r2hi = f32x4.relaxed_madd(d2, f32x4.convert_i32x4_s(lanes_lo(w2 + o + 18, xe1, xo1)), r2hi);
+    r3lo = f32x4.relaxed_madd(d3, f32x4.convert_i32x4_s(lanes_lo(w3 + o + 2, xe0, xo0)), r3lo);
+    r3hi = f32x4.relaxed_madd(d3, f32x4.convert_i32x4_s(lanes_lo(w3 + o + 18, xe1, xo1)), r3hi);
+  }
+  store<f32>(out, hsum8_f32x4(r0lo, r0hi));
+  store<f32>(out, hsum8_f32x4(r1lo, r1hi), 4);
+  store<f32>(out, hsum8_f32x4(r2lo, r2hi), 8);
+  store<f32>(out, hsum8_f32x4(r3lo, r3hi), 12);
 }

@@ -45,6 +45,7 @@
 // (exact f32 values) between blocks.
 import { dot_i8x16, hsum_i32x4 } from './simd';
 import { fma32 } from './expf';
+import { fp16_to_fp32, fp16x4_to_f32x4 } from './fp16';
 
 /** values per block, for every format in this family and for Q8_0 / Q8_1 */
 export const QK: i32 = 32;
@@ -231,4 +232,14 @@ export function fma32_slow(a: f32, b: f32, c: f32): f32 {
   const r = f32x4.add(lo, hi);
   const s = f32x4.add(r, i32x4.shuffle(r, r, 2, 3, 2, 3));
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
+}
+
+/** d_w·d_x of four rows' blocks at offset o against the activation block xb, in f32 (exact: two f16
+ *  significands) — the f16 scale of each row's block is its first two bytes */
+@inline export function scales4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize): v128 {
+  let dw = i16x8.splat(load<u16>(w0 + o));
+  dw = v128.load16_lane(w1 + o, dw, 1);
+  dw = v128.load16_lane(w2 + o, dw, 2);
+  dw = v128.load16_lane(w3 + o, dw, 3);
+  return f32x4.mul(fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw)), f32x4.splat(fp16_to_fp32(half_at(xb))));
 }

@@ -127,3 +127,52 @@ export const X86_AUX8: usize = memory.data(256);
   const s = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 2, 3));
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
 }
+
+// ------------------------------------------------------------------------------------------------
+// the same FMA with a cheaper test for its exact path (the Q4_K / Q6_K kernels)
+//
+// x86_fma_f32x4 takes the exact path when an f64 sum s is an f32 tie or 0 < |s| < 2^-126. In the
+// K-quant kernels d is an f32, the lanes are integers with |L| ≤ 2^25 and acc holds f32 values, so
+// d·L is exact in f64 (≤ 24 + 25 bits) and the exact sum v = d·L + acc is a multiple of 2^-149:
+//   - if |v| < 2^-126, v = k·2^-149 with |k| < 2^23 fits f64, so s = v, and f32(s) is v itself;
+//   - if |v| ≥ 2^-126, then |s| ≥ 2^-126 too, and f32(f64(v)) differs from f32(v) only where s is
+//     an f32 tie (a midpoint of two f32 values, overflow threshold included).
+// So the ties alone decide: where none of a group's sums is one, f32(s) is x86_fma_f32x4's result (both
+// paths of which are the correctly rounded fma), bit for bit; Inf and NaN lanes are no ties and come
+// out of f32(s) as out of the exact path.
+
+/** lanes 0, 1 of x86_fma_f32x4's f64 sums: d·f64(lanes[0..1]) + acc[0..1] (`d` splatted in f64x2) */
+@inline export function x86_fma_sum_lo(acc: v128, d: v128, lanes: v128): v128 {
+  return f64x2.add(f64x2.mul(d, f64x2.convert_low_i32x4_s(lanes)), f64x2.promote_low_f32x4(acc));
+}
+
+/** lanes 2, 3 of x86_fma_f32x4's f64 sums */
+@inline export function x86_fma_sum_hi(acc: v128, d: v128, lanes: v128): v128 {
+  return f64x2.add(
+    f64x2.mul(d, f64x2.convert_low_i32x4_s(i32x4.shuffle(lanes, lanes, 2, 3, 2, 3))),
+    f64x2.promote_low_f32x4(i32x4.shuffle(acc, acc, 2, 3, 2, 3)),
+  );
+}
+
+/** the f32-tie test of four f64 sums (lo, hi): the low 32 bits of s shifted left by 3 are INT_MIN
+ *  exactly where s is an f32 tie (low 29 bits 1 << 28); fold several with i32x4.min_s */
+@inline export function x86_fma_ties(lo: v128, hi: v128): v128 {
+  return i32x4.shl(i32x4.shuffle(lo, hi, 0, 2, 4, 6), 3);
+}
+
+/** true when folded x86_fma_ties values call for the exact path in some lane */
+@inline export function x86_fma_unsure(ties: v128): bool {
+  return v128.any_true(i32x4.eq(ties, i32x4.splat(0x80000000)));
+}
+
+/** x86_fma_f32x4 (same bits, see above) with only the tie test */
+@inline export function x86_fma_f32x4_fast(acc: v128, d: v128, lanes: v128): v128 {
+  const lo = x86_fma_sum_lo(acc, d, lanes), hi = x86_fma_sum_hi(acc, d, lanes);
+  if (x86_fma_unsure(x86_fma_ties(lo, hi))) return x86_fma_f32x4_slow(acc, d, lanes);
+  return demote_f64x2x2(lo, hi);
+}
+
+/** x86_fma_f32x4's exact path (correct in every lane), out of line */
+export function x86_fma_f32x4_slow(acc: v128, d: v128, lanes: v128): v128 {
+  return fma_f32x4_exact(f32x4.convert_i32x4_s(lanes), f32x4.splat(<f32>f64x2.extract_lane(d, 0)), acc);
+}

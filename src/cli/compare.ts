@@ -8,6 +8,8 @@ import { renderCompareHtml } from '../compare/html.js';
 import { assertLlamaCppAvailable, llamaCppProvider } from '../compare/llamacpp-provider.js';
 import { indexList } from './options.js';
 import { loadProgress } from './progress.js';
+import type { KernelKind } from '../wasm/instance.js';
+import type { KvCacheType } from '../session.js';
 
 export interface CompareCliOptions {
   model: string[];
@@ -22,7 +24,9 @@ export interface CompareCliOptions {
   html?: string;
   ctx?: number;
   generic?: boolean;
+  kernels?: KernelKind | 'auto';
   threads?: number;
+  kvType?: KvCacheType;
 }
 
 const bad = (message: string) => new QuantscopeError('invalid_argument', message);
@@ -68,9 +72,9 @@ export async function compareCommand(promptArg: string | undefined, o: CompareCl
 
   const progress: Array<ReturnType<typeof loadProgress>> = [];
   const report: CompareReport = await compareFiles(models, {
-    prompt, layers, nPredict: o.nPredict, topK: o.topK, base: baseIndex(o.base, models), contextSize: o.ctx,
+    prompt, layers, nPredict: o.nPredict, topK: o.topK, base: baseIndex(o.base, models), contextSize: o.ctx, kvType: o.kvType,
     reference: referenceProvider(o.reference),
-    load: (path, i) => { progress[i] = loadProgress(path); return { onProgress: progress[i].onProgress, generic: o.generic, threads: o.threads }; },
+    load: (path, i) => { progress[i] = loadProgress(path); return { onProgress: progress[i].onProgress, generic: o.generic, kernels: o.kernels, threads: o.threads }; },
     onFile: (info, i) => progress[i].done(info.weightBytes),
   });
 

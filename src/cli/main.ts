@@ -11,8 +11,13 @@ import { collect, floatArg, intArg } from './options.js';
 
 /** kernel options of every command that runs a model */
 const GENERIC = new Option('--generic', 'use the scalar _generic kernels instead of SIMD');
-const THREADS = new Option('-t, --threads <n>', 'threads for the matrix products (the numbers do not depend on it)')
-  .argParser(intArg(1, 1024)).default(1);
+const KERNELS = new Option('--kernels <kind>', 'auto (relaxed SIMD where the runtime runs it exactly, else SIMD128), relaxed, simd128 or generic; the numbers are the same')
+  .choices(['auto', 'relaxed', 'simd128', 'generic']);
+const THREADS = new Option('-t, --threads <n>', 'threads for the matrix products (default: one per core; the numbers do not depend on it)')
+  .argParser(intArg(1, 1024));
+/** what the KV cache stores (SessionOptions.kvType) */
+const KV_TYPE = new Option('--kv-type <type>', 'KV cache type: f32 (default, as the llama.cpp references) or f16 (half the memory, as llama.cpp computes with an F16 cache; llama.cpp\'s own default)')
+  .choices(['f32', 'f16']);
 
 const program = new Command()
   .name('quantscope')
@@ -33,7 +38,8 @@ program
   .option('--seed <s>', 'random seed (a seed reproduces a run exactly)', intArg(Number.MIN_SAFE_INTEGER))
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
   .option('--stop <text>', 'stop when this text appears (repeatable)', collect, [])
-  .addOption(GENERIC).addOption(THREADS)
+  .addOption(KV_TYPE)
+  .addOption(GENERIC).addOption(KERNELS).addOption(THREADS)
   .action(runCommand);
 
 program
@@ -55,7 +61,8 @@ program
   .option('--token <id>', 'also report this token\'s logit, rank and probability', intArg())
   .option('--json', 'print everything computed as JSON')
   .option('-c, --ctx <n>', 'context size in tokens (default: the model\'s, at most 4096)', intArg(1))
-  .addOption(GENERIC).addOption(THREADS)
+  .addOption(KV_TYPE)
+  .addOption(GENERIC).addOption(KERNELS).addOption(THREADS)
   .action(statsCommand);
 
 program
@@ -73,7 +80,8 @@ program
   .option('--markdown [file]', 'write the report as Markdown (to stdout without a file name)')
   .option('--html <file>', 'write a self-contained HTML report with charts')
   .option('-c, --ctx <n>', 'context size in tokens (default: prompt + n-predict)', intArg(1))
-  .addOption(GENERIC).addOption(THREADS)
+  .addOption(KV_TYPE)
+  .addOption(GENERIC).addOption(KERNELS).addOption(THREADS)
   .action(compareCommand);
 
 program
@@ -86,7 +94,8 @@ program
   .option('--kl-base <file>', 'base GGUF model: also report KL divergence, same top token and RMS Δp against it')
   .option('--chunks <n>', 'evaluate at most this many chunks (default: all)', intArg(1))
   .option('--json', 'print the result as JSON')
-  .addOption(GENERIC).addOption(THREADS)
+  .addOption(KV_TYPE)
+  .addOption(GENERIC).addOption(KERNELS).addOption(THREADS)
   .action(perplexityCommand);
 
 try {

@@ -3,6 +3,8 @@ import { defaultModelPath } from '../paths.js';
 import { QuantscopeError } from '../errors.js';
 import { perplexity, readTextFile, type PerplexityResult } from '../eval/perplexity.js';
 import { loadProgress } from './progress.js';
+import type { KernelKind } from '../wasm/instance.js';
+import type { KvCacheType } from '../session.js';
 
 export interface PerplexityCliOptions {
   model?: string;
@@ -13,7 +15,9 @@ export interface PerplexityCliOptions {
   chunks?: number;
   json?: boolean;
   generic?: boolean;
+  kernels?: KernelKind | 'auto';
   threads?: number;
+  kvType?: KvCacheType;
 }
 
 const pct = (x: number, digits = 3) => (100 * x).toFixed(digits);
@@ -54,7 +58,7 @@ export async function perplexityCommand(o: PerplexityCliOptions): Promise<void> 
   try {
     const load = async (path: string) => {
       const progress = loadProgress(path);
-      const m = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, threads: o.threads });
+      const m = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, kernels: o.kernels, threads: o.threads });
       models.push(m);
       progress.done(m.weightBytes);
       return m;
@@ -68,7 +72,7 @@ export async function perplexityCommand(o: PerplexityCliOptions): Promise<void> 
     }
 
     const result = await perplexity(model, text, {
-      contextSize: o.ctx, batchSize: o.batch, maxChunks: o.chunks, klBase: base, perChunk: o.json,
+      contextSize: o.ctx, batchSize: o.batch, kvType: o.kvType, maxChunks: o.chunks, klBase: base, perChunk: o.json,
       signal: abort.signal,
       onProgress: (p) => {
         if (p.chunk === 1) {

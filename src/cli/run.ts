@@ -2,7 +2,8 @@ import { loadModel } from '../model.js';
 import { defaultModelPath } from '../paths.js';
 import { QuantscopeError } from '../errors.js';
 import { loadProgress } from './progress.js';
-import type { GenerationResult } from '../session.js';
+import type { GenerationResult, KvCacheType } from '../session.js';
+import type { KernelKind } from '../wasm/instance.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -25,16 +26,18 @@ export interface RunOptions {
   ctx?: number;
   stop: string[];
   generic?: boolean;
+  kernels?: KernelKind | 'auto';
   threads?: number;
+  kvType?: KvCacheType;
 }
 
 /** `quantscope run`: the prompt and its continuation to stdout; loading and timings to stderr. */
 export async function runCommand(prompt: string | undefined, o: RunOptions): Promise<void> {
   const path = o.model ?? defaultModelPath();
   const progress = loadProgress(path);
-  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, threads: o.threads });
+  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, kernels: o.kernels, threads: o.threads });
   progress.done(model.weightBytes);
-  const session = model.createSession({ contextSize: o.ctx });
+  const session = model.createSession({ contextSize: o.ctx, kvType: o.kvType });
 
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));

@@ -8,6 +8,8 @@ import {
   type LayerRow, type StatsResult, type TokenInfo,
 } from '../stats/index.js';
 import { formatLayerRows, formatLegend, formatPositionHeader, formatTapEntries, formatToken } from '../stats/format.js';
+import type { KernelKind } from '../wasm/instance.js';
+import type { KvCacheType } from '../session.js';
 
 export interface StatsCliOptions {
   model?: string;
@@ -19,7 +21,9 @@ export interface StatsCliOptions {
   json?: boolean;
   ctx?: number;
   generic?: boolean;
+  kernels?: KernelKind | 'auto';
   threads?: number;
+  kvType?: KvCacheType;
 }
 
 const bad = (message: string) => new QuantscopeError('invalid_argument', message);
@@ -86,13 +90,13 @@ export async function statsCommand(promptArg: string | undefined, o: StatsCliOpt
 
   const path = o.model ?? defaultModelPath();
   const progress = loadProgress(path);
-  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, threads: o.threads });
+  const model = await loadModel(path, { onProgress: progress.onProgress, generic: o.generic, kernels: o.kernels, threads: o.threads });
   progress.done(model.weightBytes);
   try {
     const layers = resolveLayers(layersSpec, model.config.nLayer);
     const tokens = model.tokenize(prompt);
     if (tokens.length === 0) throw bad('the prompt has no tokens (and the model adds no BOS): give a prompt');
-    const session = model.createSession({ contextSize: o.ctx });
+    const session = model.createSession({ contextSize: o.ctx, kvType: o.kvType });
     let result: StatsResult;
     let rows: LayerRow[] | undefined;
     if (taps) result = collectStats(session, tokens, { taps, layers, positions });

@@ -1,6 +1,7 @@
 // `compare`: run one prompt through several GGUF files of a model and say where they part ways.
 import { QuantscopeError } from '../errors.js';
 import { loadModel, type LoadModelOptions, type Model } from '../model.js';
+import type { KvCacheType } from '../session.js';
 import { ANOMALY_LEGEND } from '../stats/layer-table.js';
 import { resolveLayers } from '../stats/selection.js';
 import { argmax, rankOf } from '../stats/tokens.js';
@@ -38,7 +39,7 @@ export interface ReferenceAnswer {
 
 /** Asks a reference engine about each file, given the token ids we evaluated; one answer or error per file. */
 export type ReferenceProvider = (
-  jobs: { modelPath: string; tokens: number[]; prompt: string; nPredict: number; topK: number }[],
+  jobs: { modelPath: string; tokens: number[]; prompt: string; nPredict: number; topK: number; kvType?: 'f32' | 'f16' }[],
 ) => Promise<Array<ReferenceAnswer | { error: string }>>;
 
 export interface CompareOptions {
@@ -52,6 +53,8 @@ export interface CompareOptions {
   /** index of the file to measure against; default the one with most bits per weight (first on a tie) */
   base?: number;
   contextSize?: number;
+  /** what the sessions' KV cache stores (SessionOptions.kvType; default f32) */
+  kvType?: KvCacheType;
   /** adds llama.cpp's column (e.g. `llamaCppReference` from reference/) */
   reference?: ReferenceProvider;
 }
@@ -89,7 +92,7 @@ export async function compareFiles(paths: readonly string[], opts: CompareFilesO
 function probeOptions(opts: CompareOptions, nLayer: number) {
   const nPredict = opts.nPredict ?? 0;
   if (!Number.isInteger(nPredict) || nPredict < 0) throw new QuantscopeError('invalid_argument', `nPredict must be a non-negative integer, got ${nPredict}`);
-  return { prompt: opts.prompt, layers: resolveLayers(opts.layers ?? 'all', nLayer), nPredict, contextSize: opts.contextSize };
+  return { prompt: opts.prompt, layers: resolveLayers(opts.layers ?? 'all', nLayer), nPredict, contextSize: opts.contextSize, kvType: opts.kvType };
 }
 
 /** The highest-precision file: most tensor-data bits per weight, the first of equals. */
@@ -158,7 +161,7 @@ async function buildReport(probes: FileProbe[], opts: CompareOptions): Promise<C
 
   if (opts.reference) {
     const answers = await opts.reference(probes.map((p) => ({
-      modelPath: p.info.path, tokens: p.promptTokens, prompt: opts.prompt, nPredict, topK: k,
+      modelPath: p.info.path, tokens: p.promptTokens, prompt: opts.prompt, nPredict, topK: k, kvType: opts.kvType ?? 'f32',
     })));
     answers.forEach((a, i) => { files[i].reference = 'error' in a ? { error: a.error } : referenceColumn(a, probes[i], logProbs[i], files[i]); });
   }

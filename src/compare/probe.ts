@@ -10,6 +10,7 @@ import { ggmlTypeName } from '../quant/ggml-types.js';
 import { collectStats } from '../stats/collect.js';
 import { layerRows, layerTableLayers, type LayerRow } from '../stats/layer-table.js';
 import type { CompareFileInfo } from './report.js';
+import type { KvCacheType } from '../session.js';
 
 export interface FileProbe {
   info: CompareFileInfo;
@@ -37,6 +38,7 @@ export interface ProbeOptions {
   layers: readonly number[];
   nPredict: number;
   contextSize?: number;
+  kvType?: KvCacheType;
 }
 
 /** Describe a loaded file: its llama.cpp format name, tensor types, size and bits per weight. */
@@ -82,7 +84,7 @@ export async function probeModel(model: Model, opts: ProbeOptions): Promise<File
   for (const l of opts.layers) {
     if (l >= model.config.nLayer) throw new QuantscopeError('invalid_argument', `layer ${l} does not exist in ${model.path} (${model.config.nLayer} layers)`);
   }
-  const session = model.createSession({ contextSize: opts.contextSize ?? Math.max(promptTokens.length + opts.nPredict, 1) });
+  const session = model.createSession({ contextSize: opts.contextSize ?? Math.max(promptTokens.length + opts.nPredict, 1), kvType: opts.kvType });
   try {
     const last = promptTokens.length - 1;
     const hidden = new Map<number, Float32Array>();

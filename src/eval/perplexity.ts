@@ -23,6 +23,7 @@ import { readFile } from 'node:fs/promises';
 import { AbortError, QuantscopeError } from '../errors.js';
 import type { Model } from '../model.js';
 import type { Session } from '../session.js';
+import type { KvCacheType } from '../session.js';
 
 // ---------------------------------------------------------------- types
 
@@ -41,6 +42,8 @@ export interface PerplexityOptions {
   contextSize?: number;
   /** tokens per forward pass (the sessions' batchSize); default the session default */
   batchSize?: number;
+  /** what the sessions' KV cache stores (SessionOptions.kvType; default f32, as llama-perplexity's references here) */
+  kvType?: KvCacheType;
   /** evaluate at most this many chunks (llama-perplexity `--chunks`); default all */
   maxChunks?: number;
   /** also compute KL(base ‖ model) and friends over the same chunks (`--kl-divergence`) */
@@ -419,7 +422,7 @@ export async function perplexity(model: Model, text: string, opts: PerplexityOpt
   const sessions: Session[] = [];
   try {
     const open = (m: Model) => {
-      const s = m.createSession({ contextSize, batchSize: opts.batchSize });
+      const s = m.createSession({ contextSize, batchSize: opts.batchSize, kvType: opts.kvType });
       sessions.push(s);
       return sessionLogitSource(s);
     };

@@ -70,28 +70,38 @@ export function forward(
   }
 
   const scale = 1 / Math.sqrt(headDim);
+  const f16Cache = kv.type === 'f16';
   for (let l = 0; l < cfg.nLayer; l++) {
     const L = w.layers[l];
 
     // attention block
     rmsNormRows(s.x, L.attnNorm, s.xb);                                   // xb = attn_norm(x)   [nTok][nEmbd]
     emit?.('attn_norm', l, s.xb, nEmbd);
+    // an F32 cache takes the new keys in place; an F16 one gets them rounded after RoPE (ggml_cpy)
+    const kCur = f16Cache ? s.k : kv.kRow(l, pos0);
     project(s.xb, nTok,
       [L.wq, s.q, qDim],                                                   // q                   [nTok][qDim]
-      [L.wk, kv.kRow(l, pos0), kvDim],                                     // k → cache rows      [nTok][kvDim]
+      [L.wk, kCur, kvDim],                                                 // k                   [nTok][kvDim]
       [L.wv, s.v, kvDim]);                                                 // v                   [nTok][kvDim]
-    k.store_transposed(s.v, nTok, kvDim, kv.v[l], kv.vStride, pos0);       // vᵀ → cache columns  [kvDim][pos]
+    if (f16Cache) k.store_transposed_f16(s.v, nTok, kvDim, kv.v[l], kv.vStride, pos0); // vᵀ → cache columns  [kvDim][pos]
+    else k.store_transposed(s.v, nTok, kvDim, kv.v[l], kv.vStride, pos0);
     for (let t = 0; t < nTok; t++) {
       k.rope_cache(s.rope, pos0 + t, cfg.nRot, cfg.ropeFreqBase, cfg.ropeFreqScale);
       k.rope_norm(s.q + t * qDim * F, nHead, headDim, cfg.nRot, s.rope);
-      k.rope_norm(kv.kRow(l, pos0 + t), nHeadKv, headDim, cfg.nRot, s.rope);
+      k.rope_norm(kCur + t * kvDim * F, nHeadKv, headDim, cfg.nRot, s.rope);
     }
+    if (f16Cache) k.store_rows_f16(kCur, nTok * kvDim, kv.kRow(l, pos0)); // k → cache rows      [pos][kvDim]
     emit?.('Qcur', l, s.q, qDim);
-    emit?.('Kcur', l, kv.kRow(l, pos0), kvDim);
+    emit?.('Kcur', l, kCur, kvDim);
     emit?.('Vcur', l, s.v, kvDim);
     for (let t = 0; t < nTok; t++) {                                      // att = softmax(qKᵀ/√d)V per head
-      k.attention(s.q + t * qDim * F, kv.k[l], kv.v[l], s.att + t * qDim * F, s.scores,
-        nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale, nTok >= 2);
+      if (f16Cache) {
+        k.attention_f16(s.q + t * qDim * F, kv.k[l], kv.v[l], s.att + t * qDim * F, s.scores, s.qh16,
+          nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale, nTok >= 2);
+      } else {
+        k.attention(s.q + t * qDim * F, kv.k[l], kv.v[l], s.att + t * qDim * F, s.scores,
+          nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale, nTok >= 2);
+      }
     }
     project(s.att, nTok, [L.wo, s.xb2, nEmbd]);                             // xb2 = wo·att        [nTok][nEmbd]
     emit?.('kqv_out', l, s.xb2, nEmbd);

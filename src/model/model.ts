@@ -1,6 +1,7 @@
 import { readGguf } from '../gguf/reader.js';
 import type { GgufFile } from '../gguf/types.js';
-import { createEngine, type Engine } from '../wasm/instance.js';
+import { createEngine, type Engine, type KernelKind } from '../wasm/instance.js';
+import { defaultThreads } from '../wasm/threads.js';
 import { readConfig, type LlamaConfig } from './config.js';
 import { loadWeights, type LlamaWeights, type LoadProgress } from './weights.js';
 
@@ -16,7 +17,9 @@ export interface LoadModelOptions {
   onProgress?: (p: LoadProgress) => void;
   /** run the scalar `_generic` kernels instead of the SIMD ones (for checking) */
   generic?: boolean;
-  /** threads for matrix products (default 1; the generic kernels always run on one) */
+  /** relaxed SIMD, SIMD128 or generic kernels (default auto: see createEngine) */
+  kernels?: KernelKind | 'auto';
+  /** threads for matrix products (default defaultThreads(): one per core; the generic kernels always run on one) */
   threads?: number;
 }
 
@@ -24,8 +27,8 @@ export interface LoadModelOptions {
 export async function loadLlama(path: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const file = await readGguf(path);
   const cfg = readConfig(file);
-  const engine = createEngine({ generic: opts.generic });
-  await engine.startThreads(opts.threads ?? 1);
+  const engine = createEngine({ generic: opts.generic, kernels: opts.kernels });
+  await engine.startThreads(opts.threads ?? defaultThreads());
   let weights: LlamaWeights;
   try {
     weights = await loadWeights(file, cfg, engine, opts.onProgress);

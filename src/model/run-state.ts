@@ -11,12 +11,14 @@ export class RunState {
   readonly xb: number;      // normed input             [batch][nEmbd]
   readonly xb2: number;     // projection output        [batch][nEmbd]
   readonly q: number;       // queries                  [batch][nHead·headDim]
+  readonly k: number;       // new keys (F16 cache: RoPE runs here before they are rounded into the cache)  [batch][nHeadKv·headDim]
   readonly v: number;       // new values               [batch][nHeadKv·headDim]
   readonly att: number;     // attention output         [batch][nHead·headDim]
   readonly hb: number;      // ffn gate / SwiGLU        [batch][nFf]
   readonly hb2: number;     // ffn up                   [batch][nFf]
   readonly act: number;     // an activation converted to a weight's format; f32 is the widest  [batch][max(nEmbd, nFf, qDim)]
   readonly scores: number;  // attention scores         [contextSize]
+  readonly qh16: number;    // one query head rounded to f16 (F16 cache)  [headDim]
   readonly rope: number;    // cos/sin table            [nRot]
   readonly logits: number;  // logits                   [batch][nVocab]
   private readonly ptrs: number[];
@@ -29,15 +31,17 @@ export class RunState {
     this.xb = f(batch * cfg.nEmbd, 'norm buffer');
     this.xb2 = f(batch * cfg.nEmbd, 'projection buffer');
     this.q = f(batch * qDim, 'query buffer');
+    this.k = f(batch * cfg.nHeadKv * cfg.headDim, 'key buffer');
     this.v = f(batch * cfg.nHeadKv * cfg.headDim, 'value buffer');
     this.att = f(batch * qDim, 'attention buffer');
     this.hb = f(batch * cfg.nFf, 'ffn gate buffer');
     this.hb2 = f(batch * cfg.nFf, 'ffn up buffer');
     this.act = arena.alloc(batch * activationRowBytes('f32', widest), 'activation buffer');
     this.scores = f(Math.ceil(contextSize / 32) * 32, 'attention scores');
+    this.qh16 = f(cfg.headDim, 'f16 query buffer');
     this.rope = f(cfg.nRot, 'rope table');
     this.logits = f(batch * cfg.nVocab, 'logits');
-    this.ptrs = [this.x, this.xb, this.xb2, this.q, this.v, this.att, this.hb, this.hb2, this.act, this.scores, this.rope, this.logits];
+    this.ptrs = [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.act, this.scores, this.qh16, this.rope, this.logits];
   }
 
   dispose(): void {

@@ -43,6 +43,8 @@ export interface RunnableFormat {
   /** `(n, w, wRowBytes, x, out)`: vecDot of four consecutive weight rows with one activation row, the
    *  same four results computed side by side (SIMD engines only; `<vecDot4>_generic` is its twin) */
   readonly vecDot4?: string;
+  /** the four-row kernel of the relaxed-SIMD module, where it has its own (instance.ts chooses the module) */
+  readonly vecDot4Relaxed?: string;
 }
 
 /**
@@ -51,20 +53,20 @@ export interface RunnableFormat {
  * to the weight's vec_dot_type (F16) before its dot product — also when the product then runs in
  * llamafile's tinyBLAS — and the references agree with that to 1e-8 where f32 activations miss by 2e-3.
  */
-const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDot: string, dequantize: string, vecDotBatch?: string, vecDot4?: string]> = [
+const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDot: string, dequantize: string, vecDotBatch?: string, vecDot4?: string, vecDot4Relaxed?: string]> = [
   ['F32', 'f32', 'vec_dot_f32', 'dequantize_row_f32', 'vec_dot_f32_tinyblas'],
   ['F16', 'f16', 'vec_dot_f16', 'dequantize_row_f16', 'vec_dot_f16_tinyblas'],
   ['BF16', 'bf16', 'vec_dot_bf16', 'dequantize_row_bf16'],
-  ['Q4_0', 'q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0', undefined, 'vec_dot4_q4_0_q8_0'],
+  ['Q4_0', 'q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0', undefined, 'vec_dot4_q4_0_q8_0', 'vec_dot4_q4_0_q8_0_relaxed'],
   ['Q4_1', 'q8_1', 'vec_dot_q4_1_q8_1', 'dequantize_row_q4_1'],
   ['Q5_0', 'q8_0', 'vec_dot_q5_0_q8_0', 'dequantize_row_q5_0'],
   ['Q5_1', 'q8_1', 'vec_dot_q5_1_q8_1', 'dequantize_row_q5_1'],
-  ['Q8_0', 'q8_0', 'vec_dot_q8_0_q8_0', 'dequantize_row_q8_0', undefined, 'vec_dot4_q8_0_q8_0'],
+  ['Q8_0', 'q8_0', 'vec_dot_q8_0_q8_0', 'dequantize_row_q8_0', undefined, 'vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_relaxed'],
   ['Q2_K', 'q8_K', 'vec_dot_q2_K_q8_K', 'dequantize_row_q2_K'],
   ['Q3_K', 'q8_K', 'vec_dot_q3_K_q8_K', 'dequantize_row_q3_K'],
-  ['Q4_K', 'q8_K', 'vec_dot_q4_K_q8_K', 'dequantize_row_q4_K'],
+  ['Q4_K', 'q8_K', 'vec_dot_q4_K_q8_K', 'dequantize_row_q4_K', undefined, 'vec_dot4_q4_K_q8_K'],
   ['Q5_K', 'q8_K', 'vec_dot_q5_K_q8_K', 'dequantize_row_q5_K'],
-  ['Q6_K', 'q8_K', 'vec_dot_q6_K_q8_K', 'dequantize_row_q6_K'],
+  ['Q6_K', 'q8_K', 'vec_dot_q6_K_q8_K', 'dequantize_row_q6_K', undefined, 'vec_dot4_q6_K_q8_K'],
   ['IQ4_NL', 'q8_0', 'vec_dot_iq4_nl_q8_0', 'dequantize_row_iq4_nl', 'vec_dot_iq4_nl_q8_0_tinyblas'],
   ['IQ4_XS', 'q8_K', 'vec_dot_iq4_xs_q8_K', 'dequantize_row_iq4_xs'],
 ];
@@ -72,9 +74,9 @@ const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDo
 const byName = new Map([...GGML_TYPES.values()].map((t) => [t.name, t]));
 
 export const FORMATS: ReadonlyMap<number, RunnableFormat> = new Map(
-  RUNNABLE.map(([name, activation, vecDot, dequantize, vecDotBatch, vecDot4]) => {
+  RUNNABLE.map(([name, activation, vecDot, dequantize, vecDotBatch, vecDot4, vecDot4Relaxed]) => {
     const type = byName.get(name)!;
-    return [type.id, { type, activation, vecDot, vecDotBatch: vecDotBatch ?? vecDot, dequantize, vecDot4 }];
+    return [type.id, { type, activation, vecDot, vecDotBatch: vecDotBatch ?? vecDot, dequantize, vecDot4, vecDot4Relaxed }];
   }),
 );
 

@@ -52,11 +52,11 @@ async function runJob(llama: Llama, job: ChildJob, engine: string, threads: numb
       batchSize: job.tokens.length,
       // llama.cpp's classic attention path, the default when the reference JSONs were made
       flashAttention: false,
-      // F32 K and V: the reference JSONs were made with an F32 KV cache, while node-llama-cpp's default is
-      // F16, which rounds every cached K/V value. The option is marked experimental but F32 is plain
-      // ggml; llama.cpp's log confirms it ("K (f32), V (f32)").
-      experimentalKvCacheKeyType: 'F32',
-      experimentalKvCacheValueType: 'F32',
+      // F32 K and V unless the job asks for F16: the reference JSONs were made with an F32 KV cache,
+      // while node-llama-cpp's default is F16, which rounds every cached K/V value. The option is marked
+      // experimental but F32 is plain ggml; llama.cpp's log confirms it ("K (f32), V (f32)").
+      experimentalKvCacheKeyType: job.kvType === 'f16' ? 'F16' : 'F32',
+      experimentalKvCacheValueType: job.kvType === 'f16' ? 'F16' : 'F32',
       threads: threads ?? defaultThreads(llama, model),
       failedCreationRemedy: false,
     });

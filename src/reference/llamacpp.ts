@@ -24,6 +24,8 @@ export interface LlamaCppJob {
   prompt?: string;
   /** greedy tokens to generate after `tokens` (0 for the distribution only) */
   nPredict: number;
+  /** KV cache type (default f32, as the reference JSONs were made; llama.cpp's own default is f16) */
+  kvType?: 'f32' | 'f16';
   /** how many best tokens go into result.top; default 10 */
   topK?: number;
 }
@@ -149,7 +151,7 @@ class OutputTail {
 }
 
 /**
- * Runs each job through llama.cpp (node-llama-cpp 3.21.1, CPU, F32 KV cache) in one child process and
+ * Runs each job through llama.cpp (node-llama-cpp 3.21.1, CPU, F32 KV cache unless a job asks for F16) in one child process and
  * returns the results in job order. All or nothing: the first failure rejects with a
  * LlamaCppReferenceError (reason, model, exit code/signal, stderr tail) that carries the results of
  * the jobs finished before it in `completed`; later jobs are not run.
@@ -171,7 +173,7 @@ export async function runLlamaCpp(jobs: LlamaCppJob[], opts: LlamaCppOptions = {
     type: 'run',
     moduleEntry,
     moduleVersion: moduleVersion(moduleEntry),
-    jobs: jobs.map((j) => ({ modelPath: j.modelPath, tokens: [...j.tokens], prompt: j.prompt, nPredict: j.nPredict, topK: j.topK ?? 10 })),
+    jobs: jobs.map((j) => ({ modelPath: j.modelPath, tokens: [...j.tokens], prompt: j.prompt, nPredict: j.nPredict, topK: j.topK ?? 10, kvType: j.kvType ?? 'f32' })),
     threads: opts.threads,
   };
 

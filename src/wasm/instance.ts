@@ -1,4 +1,4 @@
-import { KERNELS_WASM_BASE64 } from './kernels.gen.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels.gen.js';
 import { Arena } from './arena.js';
 import { ACTIVATIONS, FORMATS, type RunnableFormat } from '../quant/formats.js';
 import { QuantscopeError } from '../errors.js';
@@ -10,6 +10,15 @@ type Ptr = number;
 export type RowFn = (x: Ptr, y: Ptr, n: number) => void;
 /** `(n, w, x) => Σ`: one weight row with one activation row */
 export type VecDotFn = (n: number, w: Ptr, x: Ptr) => number;
+
+/**
+ * One function-table slot an instance bound: [index, export name], and for a four-row kernel the
+ * index of the dot product it is the four-row form of (set_rows4_kernel). Kernel workers repeat
+ * every binding in their own instance — including set_rows4_kernel: the module's table of four-row
+ * kernels lives in its static data, which every instantiation over the shared memory writes afresh
+ * (zeroed), so a worker starting up wipes the registrations until it makes them again.
+ */
+export type TableBinding = [index: number, exportName: string, rows4Of?: number];
 
 /** The kernel module's shared exports (assembly/index.ts). Pointers are byte offsets into `memory`. */
 export interface KernelExports {
@@ -30,10 +39,18 @@ export interface KernelExports {
   attention_generic(q: Ptr, kc: Ptr, vt: Ptr, out: Ptr, scores: Ptr, nHead: number, nHeadKv: number, headDim: number,
     nKv: number, kvRowFloats: number, vtStride: number, scale: number, batched: boolean): void;
   store_transposed(src: Ptr, nRows: number, nCols: number, dst: Ptr, dstStride: number, pos0: number): void;
+  /** attention over an F16 KV cache (kc, vt hold f16 bits; qh16: scratch of headDim f32) */
+  attention_f16(q: Ptr, kc: Ptr, vt: Ptr, out: Ptr, scores: Ptr, qh16: Ptr, nHead: number, nHeadKv: number, headDim: number,
+    nKv: number, kvRowValues: number, vtStride: number, scale: number, batched: boolean): void;
+  attention_f16_generic(q: Ptr, kc: Ptr, vt: Ptr, out: Ptr, scores: Ptr, qh16: Ptr, nHead: number, nHeadKv: number, headDim: number,
+    nKv: number, kvRowValues: number, vtStride: number, scale: number, batched: boolean): void;
+  store_rows_f16(src: Ptr, n: number, dst: Ptr): void;
+  store_transposed_f16(src: Ptr, nRows: number, nCols: number, dst: Ptr, dstStride: number, pos0: number): void;
   add(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   add_generic(a: Ptr, b: Ptr, out: Ptr, n: number): void;
   silu_mul(gate: Ptr, up: Ptr, out: Ptr, rowLen: number, nRows: number): void;
   set_rows4_kernel(dot: number, dot4: number): boolean;
+  rows4_kernel_of(dot: number): number;
   /** every per-format kernel, by its export name (see src/quant/formats.ts) */
   readonly [kernel: string]: unknown;
 }
@@ -53,7 +70,8 @@ export interface BoundFormat {
 
 /** The kernels the forward pass calls; SIMD or their scalar `_generic` twins. */
 export type KernelSet = Pick<KernelExports,
-  'mul_mat' | 'rms_norm' | 'rope_cache' | 'rope_norm' | 'attention' | 'add' | 'silu_mul' | 'store_transposed'>;
+  'mul_mat' | 'rms_norm' | 'rope_cache' | 'rope_norm' | 'attention' | 'add' | 'silu_mul' | 'store_transposed'
+  | 'attention_f16' | 'store_rows_f16' | 'store_transposed_f16'>;
 
 export interface Engine {
   readonly exports: KernelExports;
@@ -63,8 +81,10 @@ export interface Engine {
   readonly arena: Arena;
   readonly memory: WebAssembly.Memory;
   readonly generic: boolean;
+  /** the kernels this engine runs (see KernelKind) */
+  readonly kind: KernelKind;
   /** [function-table index, export name] of every dot product bound so far (kernel workers repeat them) */
-  readonly tableBindings: Array<[number, string]>;
+  readonly tableBindings: TableBinding[];
   /** threads running matrix products (1: the main thread only) */
   readonly threads: number;
   /** mul_mat over rows 0 … rows − 1, split across the engine's threads */
@@ -76,18 +96,73 @@ export interface Engine {
   dispose(): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
+/**
+ * Which kernels run the hot loops:
+ * - `relaxed`: the relaxed-SIMD module (i8 dot products, fused f32x4.relaxed_madd), where the runtime
+ *   has relaxed SIMD (Node ≥ 22; Node 20 with --experimental-wasm-relaxed-simd) and its relaxed_madd
+ *   is fused — then its results are the SIMD128 module's, bit for bit;
+ * - `simd128`: the SIMD128 module (fused multiply-adds emulated exactly in f64);
+ * - `generic`: the scalar `_generic` twins (in the SIMD128 module).
+ */
+export type KernelKind = 'relaxed' | 'simd128' | 'generic';
 
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-  return compiled;
+const compiled: Partial<Record<'simd128' | 'relaxed', WebAssembly.Module>> = {};
+let relaxedUsable: boolean | undefined;
+
+function simd128Module(): WebAssembly.Module {
+  compiled.simd128 ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+  return compiled.simd128;
+}
+
+/**
+ * Whether the relaxed-SIMD module runs here with the SIMD128 module's results: it validates (the
+ * runtime has relaxed SIMD) and its relaxed_madd is fused (x86 with FMA3, Arm), as llama.cpp's FMAs
+ * are. Checked once per process.
+ */
+export function relaxedSimdUsable(): boolean {
+  if (relaxedUsable === undefined) {
+    relaxedUsable = false;
+    const bytes = Buffer.from(KERNELS_RELAXED_WASM_BASE64, 'base64');
+    if (WebAssembly.validate(bytes)) {
+      const module = new WebAssembly.Module(bytes);
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+      const probe = new WebAssembly.Instance(module, { env: { memory } }).exports as { relaxed_madd_is_fused(): number };
+      relaxedUsable = probe.relaxed_madd_is_fused() === 1;
+      if (relaxedUsable) compiled.relaxed = module;
+    }
+  }
+  return relaxedUsable;
 }
 
 export interface EngineOptions {
-  /** route every hot kernel through its scalar `_generic` twin (env QUANTSCOPE_KERNELS=generic does the same) */
+  /** route every hot kernel through its scalar `_generic` twin (the same as kernels: 'generic') */
   generic?: boolean;
+  /**
+   * `auto` (the default): relaxed SIMD where usable, else SIMD128. A kind that cannot run here is an
+   * error. The environment variable QUANTSCOPE_KERNELS (generic | simd128 | relaxed | auto) sets the
+   * default.
+   */
+  kernels?: KernelKind | 'auto';
   /** [index, name] list the table bindings are recorded into */
-  tableBindings?: Array<[number, string]>;
+  tableBindings?: TableBinding[];
+}
+
+const KERNEL_CHOICES = ['auto', 'relaxed', 'simd128', 'generic'] as const;
+
+/** The kernel kind an engine with these options runs. */
+export function chooseKernels(opts: EngineOptions = {}): KernelKind {
+  const env = process.env.QUANTSCOPE_KERNELS;
+  if (env !== undefined && env !== '' && !(KERNEL_CHOICES as readonly string[]).includes(env)) {
+    throw new QuantscopeError('invalid_argument', `QUANTSCOPE_KERNELS must be one of ${KERNEL_CHOICES.join(', ')}, got '${env}'`);
+  }
+  // an explicit option wins over the environment (generic: false means the default, SIMD, kernels)
+  const asked = opts.kernels ?? (opts.generic === true ? 'generic' : opts.generic === false ? 'auto' : env || 'auto');
+  if (asked === 'auto') return relaxedSimdUsable() ? 'relaxed' : 'simd128';
+  if (asked === 'relaxed' && !relaxedSimdUsable()) {
+    throw new QuantscopeError('wasm', 'relaxed-SIMD kernels asked for, but this runtime cannot run them with exact results: it needs relaxed SIMD ' +
+      '(Node ≥ 22, or node --experimental-wasm-relaxed-simd on Node 20) with a fused relaxed_madd');
+  }
+  return asked as KernelKind;
 }
 
 function kernel<T>(exports: KernelExports, name: string): T {
@@ -96,8 +171,11 @@ function kernel<T>(exports: KernelExports, name: string): T {
   return fn as T;
 }
 
-/** Bind one format to an instance's kernels (SIMD or generic); its dot product joins the function table. */
-export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic: boolean, bindings: Array<[number, string]> = []): BoundFormat {
+/**
+ * Bind one format to an instance's kernels (SIMD or generic; `relaxed`: the instance is of the
+ * relaxed-SIMD module, whose own four-row kernels are taken); its dot product joins the function table.
+ */
+export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic: boolean, bindings: TableBinding[] = [], relaxed = false): BoundFormat {
   const register = (name: string): [number, VecDotFn] => {
     const exportName = generic ? `${name}_generic` : name;
     const fn = kernel<VecDotFn>(exports, exportName);
@@ -114,8 +192,10 @@ export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic
   // mul_mat takes rows four at a time where the format has a four-row kernel (the generic engine
   // keeps the plain row-by-row loop over the scalar twins)
   if (spec.vecDot4 && !generic) {
-    const dot4 = tableSlot(spec.vecDot4, kernel<unknown>(exports, spec.vecDot4));
+    const name4 = relaxed && spec.vecDot4Relaxed ? spec.vecDot4Relaxed : spec.vecDot4;
+    const dot4 = tableSlot(name4, kernel<unknown>(exports, name4));
     exports.set_rows4_kernel(vecDot, dot4);
+    bindings[bindings.length - 1][2] = vecDot; // workers register it again (see TableBinding)
     if (vecDotBatch !== vecDot) throw new QuantscopeError('wasm', `${spec.type.name}: a four-row kernel needs the same dot product for one token and for batches`);
   }
   const q = ACTIVATIONS[spec.activation].quantize;
@@ -130,8 +210,8 @@ export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic
   };
 }
 
-function bindFormats(exports: KernelExports, generic: boolean, bindings: Array<[number, string]>): Map<number, BoundFormat> {
-  return new Map([...FORMATS].map(([id, spec]) => [id, bindFormat(exports, spec, generic, bindings)]));
+function bindFormats(exports: KernelExports, kind: KernelKind, bindings: TableBinding[]): Map<number, BoundFormat> {
+  return new Map([...FORMATS].map(([id, spec]) => [id, bindFormat(exports, spec, kind === 'generic', bindings, kind === 'relaxed')]));
 }
 
 /**
@@ -139,11 +219,12 @@ function bindFormats(exports: KernelExports, generic: boolean, bindings: Array<[
  * that kernel workers (`startThreads`) can run over the same weights.
  */
 export function createEngine(opts: EngineOptions = {}): Engine {
+  const kind = chooseKernels(opts);
+  const generic = kind === 'generic';
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
-  const module = kernelModule();
+  const module = kind === 'relaxed' ? compiled.relaxed! : simd128Module();
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
-  const generic = opts.generic ?? process.env.QUANTSCOPE_KERNELS === 'generic';
   const kernels: KernelSet = generic
     ? {
         mul_mat: exports.mul_mat,
@@ -154,15 +235,18 @@ export function createEngine(opts: EngineOptions = {}): Engine {
         add: exports.add_generic,
         silu_mul: exports.silu_mul,
         store_transposed: exports.store_transposed,
+        attention_f16: exports.attention_f16_generic,
+        store_rows_f16: exports.store_rows_f16,
+        store_transposed_f16: exports.store_transposed_f16,
       }
     : exports;
   const tableBindings = opts.tableBindings ?? [];
-  const formats = bindFormats(exports, generic, tableBindings);
+  const formats = bindFormats(exports, kind, tableBindings);
   const arena = new Arena(memory, exports.heap_base());
   let pool: ThreadPool | null = null;
   let control = 0;
   return {
-    exports, kernels, formats, arena, memory, generic, tableBindings,
+    exports, kernels, formats, arena, memory, generic, kind, tableBindings,
     get threads() { return pool?.threads ?? 1; },
     mulMat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, rows, cols, nTok) {
       if (pool) pool.mulMat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, rows, cols, nTok);

@@ -9,6 +9,7 @@
 // which is blocked in Atomics.wait and could not see the Worker's 'exit' event. Only a hard kill
 // (terminate(), running out of heap) runs no code here; the pool's 'exit' listener sees that one.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { TableBinding } from './instance.js';
 import {
   ARGS, CONTROL_BYTES, FAILED, FAULT_EXIT, GEN, OP, OP_FAULT, OP_MUL_MAT, OP_STOP, PENDING, S_DEAD, SPIN,
   claimSlot, diedSlot, partStart, writeReason,
@@ -20,8 +21,8 @@ interface WorkerInit {
   control: number;
   /** this worker's part: 1 … parts − 1 (the main thread runs part 0) */
   part: number;
-  /** [function-table index, export name] for every dot product the main instance bound */
-  table: Array<[number, string]>;
+  /** every function-table slot the main instance bound (instance.ts TableBinding) */
+  table: TableBinding[];
   /** the pool's own state and failure texts (thread-control.ts) */
   state: SharedArrayBuffer;
   reasons: SharedArrayBuffer;
@@ -65,10 +66,14 @@ function die(reason: string): void {
 process.on('exit', (code) => die(`it exited with code ${code}`));
 
 const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
-const exports = instance.exports as Record<string, unknown> & { table: WebAssembly.Table; mul_mat: MulMat };
-for (const [index, name] of init.table) {
+const exports = instance.exports as Record<string, unknown> & {
+  table: WebAssembly.Table; mul_mat: MulMat; set_rows4_kernel(dot: number, dot4: number): number;
+};
+for (const [index, name, rows4Of] of init.table) {
   while (exports.table.length <= index) exports.table.grow(1);
   exports.table.set(index, exports[name] as () => void);
+  // instantiating this module wrote its static data afresh, the four-row registrations included
+  if (rows4Of !== undefined) exports.set_rows4_kernel(rows4Of, index);
 }
 
 /** This worker's rows of the posted mul_mat; a trap is reported through FAILED (the worker lives on). */

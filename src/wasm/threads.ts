@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { TableBinding } from './instance.js';
+import { availableParallelism } from 'node:os';
 import { QuantscopeError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import {
@@ -113,7 +115,7 @@ export class ThreadPool {
    */
   static async start(
     threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, control: number,
-    table: Array<[number, string]>, mulMat: MulMat,
+    table: TableBinding[], mulMat: MulMat,
   ): Promise<ThreadPool> {
     const program = workerProgram();
     const c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
@@ -319,4 +321,19 @@ export class ThreadPool {
     this.lost = part;
     this.lostCode = code;
   }
+}
+
+/**
+ * Threads for the matrix products when the caller does not say: QUANTSCOPE_THREADS if set (the test
+ * suite sets 1: it runs its files in parallel on every core already), else one per core the process
+ * may use (os.availableParallelism()).
+ */
+export function defaultThreads(): number {
+  const env = process.env.QUANTSCOPE_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new QuantscopeError('invalid_argument', `QUANTSCOPE_THREADS must be a positive integer, got '${env}'`);
+    return n;
+  }
+  return availableParallelism();
 }
