@@ -17,6 +17,7 @@ import { readJsonFixture } from './helpers/fixtures.js';
 import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 import { compileTestKernels } from './helpers/test-kernels.js';
 import { mulberry32 } from './helpers/rng.js';
+import { exponentOf, halfToNumber, numberToHalf, roundHalfEven, roundToHalf } from './helpers/half.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const F32 = 0;
@@ -100,51 +101,11 @@ const bitsF32 = (b: number): number => (bitBuf.setUint32(0, b >>> 0), bitBuf.get
 const nextUp32 = (x: number) => bitsF32(f32Bits(x) + 1);
 const nextDown32 = (x: number) => bitsF32(f32Bits(x) - 1);
 
-/** floor(log2 |a|) exactly, for finite a ≠ 0. */
-function exponentOf(a: number): number {
-  a = Math.abs(a);
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  return e;
-}
 /** Spacing of f32 values at |y| (subnormal spacing 2^-149 below 2^-126). */
 const ulp32 = (y: number): number => (y === 0 ? 2 ** -149 : 2 ** Math.max(exponentOf(y) - 23, -149));
 
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
-/** Independent IEEE half decoder: (-1)^s · 2^(e-15) · (1 + m/1024), subnormals 2^-24·m. */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
-/** Independent f32 → f16 encoder, round to nearest even, overflow → Inf, NaN → quiet NaN. */
-function numberToHalf(x: number): number {
-  if (Number.isNaN(x)) return 0x7e00;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a === Infinity) return sign | 0x7c00;
-  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24); // subnormal units of 2^-24 (1024 → min normal)
-  const e = exponentOf(a);
-  if (e > 15) return sign | 0x7c00;
-  let m = roundHalfEven((a / 2 ** e) * 1024); // 1024..2048
-  let E = e + 15;
-  if (m === 2048) { m = 1024; E++; }
-  if (E >= 31) return sign | 0x7c00;
-  return sign | (E << 10) | (m - 1024);
-}
-const roundToHalf = (x: number) => halfToNumber(numberToHalf(x));
 
 /** γ_n = n·u/(1-n·u): bound on |fl(Σ x_i y_i) - Σ x_i y_i| / Σ|x_i y_i| in any order (plus an
  *  underflow allowance of 2^-150 per product, the absolute error of a gradual-underflow product). */

@@ -13,49 +13,12 @@ import { loadModel, type Model, QuantscopeError, type KvCacheType } from '../src
 import { llamaCppAvailable } from '../src/reference/index.js';
 import { modelPath, referenceCases, type ReferenceCase } from './helpers/fixtures.js';
 import { mulberry32 } from './helpers/rng.js';
+import { halfToNumber, numberToHalf, roundToHalf } from './helpers/half.js';
 
 const fr = Math.fround;
 
 // ------------------------------------------------------------------------------------------------
-// independent f16 conversion and memory helpers
-
-function exponentOf(a: number): number {
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  return e;
-}
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d !== 0.5) return d > 0.5 ? f + 1 : f;
-  return f % 2 === 0 ? f : f + 1;
-}
-/** IEEE half bits → number */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-/** number → IEEE half bits, round to nearest even, overflow → ±Inf (what ggml_cpy F32 → F16 does) */
-function numberToHalf(x: number): number {
-  if (Number.isNaN(x)) return 0x7e00;
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a === Infinity) return sign | 0x7c00;
-  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24);
-  const e = exponentOf(a);
-  if (e > 15) return sign | 0x7c00;
-  let m = roundHalfEven((a / 2 ** e) * 1024);
-  let E = e + 15;
-  if (m === 2048) { m = 1024; E++; }
-  if (E >= 31) return sign | 0x7c00;
-  return sign | (E << 10) | (m - 1024);
-}
-const roundToHalf = (x: number) => halfToNumber(numberToHalf(x));
+// memory helpers (the independent f16 codec: helpers/half.ts)
 
 const randomF32 = (rng: () => number, n: number, scale: number) => Float32Array.from({ length: n }, () => fr((rng() * 2 - 1) * scale));
 
