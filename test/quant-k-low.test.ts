@@ -22,7 +22,7 @@
 // Σ terms equals Σ_p w_p·x_p exactly, where w_p, x_p are the real (unrounded) dequantized values
 // (for Q2_K given consistent bsums, as every Q8_K here has); the float64 reference sums those with
 // error ≤ γ_{n+1}(2^-53)·Σ|w_p x_p|.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../src/wasm/instance.js';
@@ -30,6 +30,7 @@ import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
 import { mulberry32 } from './helpers/rng.js';
+import { testMemory } from './helpers/test-memory.js';
 
 const Q2_K = 10;
 const Q3_K = 11;
@@ -56,28 +57,7 @@ interface LowKExports {
 const engine = createEngine({ generic: false });
 const K = engine.exports as unknown as LowKExports;
 const arena = engine.arena;
-const live: number[] = [];
-
-function alloc(bytes: number): number {
-  const p = arena.alloc(bytes);
-  live.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of live.splice(0)) arena.release(p);
-});
-function putBytes(bytes: Uint8Array, misalign = 0): number {
-  const p = alloc(misalign + bytes.length) + misalign;
-  arena.bytes(p, bytes.length).set(bytes);
-  return p;
-}
-function putF32(values: ArrayLike<number>): number {
-  const p = alloc(values.length * 4);
-  new Float32Array(arena.memory.buffer, p, values.length).set(values);
-  return p;
-}
-const getF32 = (p: number, n: number): Float32Array => new Float32Array(arena.memory.buffer.slice(p, p + 4 * n));
-const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice();
+const { alloc, putBytes, putF32, getF32, getBytes } = testMemory(arena);
 
 // ------------------------------------------------------------------------------------------------
 // numeric helpers

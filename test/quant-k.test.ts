@@ -21,7 +21,7 @@
 // plus 2^-150 per rounding that can underflow, scaled by what multiplies it later.
 // The float64 reference has its own (tiny) error: each w_i = d·sc·q - dmin·m rounds once (the
 // products are exact in f64), w_i·x_i once, and n - 1 additions: γ_{n+1}(2^-53) · Σ|w_i·x_i|.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, type KernelExports } from '../src/wasm/instance.js';
@@ -29,6 +29,7 @@ import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
 import { mulberry32 } from './helpers/rng.js';
+import { testMemory } from './helpers/test-memory.js';
 
 type Ptr = number;
 type VecDot = (n: number, w: Ptr, x: Ptr) => number;
@@ -56,29 +57,7 @@ const rowBytes = (id: number, n: number) => (n / GGML_TYPES.get(id)!.blockSize) 
 const engine = createEngine({ generic: false });
 const K = engine.exports as KExports;
 const arena = engine.arena;
-const live: number[] = [];
-
-function alloc(bytes: number): number {
-  const p = arena.alloc(bytes);
-  live.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of live.splice(0)) arena.release(p);
-});
-/** bytes into fresh WASM memory, `misalign` bytes past a 64-byte boundary */
-function putBytes(bytes: Uint8Array, misalign = 0): number {
-  const p = alloc(misalign + bytes.length) + misalign;
-  arena.bytes(p, bytes.length).set(bytes);
-  return p;
-}
-function putF32(values: ArrayLike<number>): number {
-  const p = alloc(values.length * 4);
-  new Float32Array(arena.memory.buffer, p, values.length).set(values);
-  return p;
-}
-const getF32 = (p: number, n: number): Float32Array => new Float32Array(arena.memory.buffer.slice(p, p + 4 * n));
-const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice();
+const { alloc, putBytes, putF32, getF32, getBytes, releaseAll } = testMemory(arena);
 
 // ------------------------------------------------------------------------------------------------
 // numbers
@@ -433,7 +412,7 @@ describe.each(FORMATS_UNDER_TEST.map((f) => [f.name, f] as const))('%s', (_name,
         if (ref.bound > 0) maxRel = Math.max(maxRel, err / ref.bound);
         blocks += nb;
         rows++;
-        for (const p of live.splice(0)) arena.release(p);
+        releaseAll();
       }
       expect(bad.slice(0, 5)).toEqual([]);
       expect(blocks).toBeGreaterThanOrEqual(1000);

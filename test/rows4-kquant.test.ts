@@ -12,10 +12,11 @@
 //   slot of the four-row kernel;
 // - mul_mat over rows r0..r1 (r0 not a multiple of 4, leftovers of 1..3 rows, 1 and 2 tokens) writes
 //   exactly the one-row dot of each row and nothing outside.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEngine, type KernelExports } from '../src/wasm/instance.js';
 import { activationRowBytes, rowBytes } from '../src/quant/formats.js';
 import { mulberry32 } from './helpers/rng.js';
+import { testMemory } from './helpers/test-memory.js';
 
 type Ptr = number;
 type Dot = (n: number, w: Ptr, x: Ptr) => number;
@@ -33,27 +34,7 @@ const sameF = (a: number, b: number) => Object.is(a, b);
 const engine = createEngine({ generic: false });
 const K = engine.exports as KExports;
 const arena = engine.arena;
-const live: number[] = [];
-function alloc(bytes: number): number {
-  const p = arena.alloc(bytes);
-  live.push(p);
-  return p;
-}
-afterEach(() => {
-  for (const p of live.splice(0)) arena.release(p);
-});
-/** bytes into fresh WASM memory, `misalign` bytes past a 64-byte boundary */
-function putBytes(bytes: Uint8Array, misalign = 0): Ptr {
-  const p = alloc(misalign + bytes.length) + misalign;
-  arena.bytes(p, bytes.length).set(bytes);
-  return p;
-}
-function putF32(values: ArrayLike<number>): Ptr {
-  const p = alloc(values.length * 4);
-  arena.f32(p, values.length).set(values);
-  return p;
-}
-const getF32 = (p: Ptr, n: number): Float32Array => new Float32Array(arena.memory.buffer.slice(p, p + 4 * n));
+const { alloc, putBytes, putF32, getF32 } = testMemory(arena);
 const kernel = <T>(name: string): T => (K as unknown as Record<string, T>)[name];
 
 /** mulberry32: tiny seeded PRNG, uniform in [0, 1) */
