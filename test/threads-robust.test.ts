@@ -79,7 +79,7 @@ async function setup(threads: number): Promise<{ engine: Engine; pool: ThreadPoo
   const engine = simd128Engine();
   const control = engine.arena.alloc(CONTROL_BYTES, 'control');
   engine.arena.bytes(control, CONTROL_BYTES).fill(0);
-  const pool = await ThreadPool.start(threads, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat);
+  const pool = await ThreadPool.start(threads, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat, engine.exports.mul_mat_chunks);
   pool.stallLimitMs = STALL_MS;
   open.push({ pool, engine });
   return { engine, pool, control };
@@ -125,8 +125,9 @@ function runAndCheck(engine: Engine, pool: ThreadPool, p: Product): boolean {
 
 /**
  * Small products just above the parallel threshold, in shapes that split unevenly — including
- * fewer rows than threads, where some parts are empty and a worker counts out at once (the fastest
- * way round the protocol) — for F32 (batched: the tinyBLAS-order kernel) and Q8_0.
+ * fewer rows than threads, one chunk, where a thread that comes late finds no chunk left and counts
+ * out at once (the fastest way round the protocol) — for F32 (batched: the tinyBLAS-order kernel)
+ * and Q8_0.
  */
 function products(engine: Engine): Product[] {
   const shapes: Array<[number, number, number, number]> = [
@@ -204,7 +205,7 @@ describe('thread pool: stress', () => {
     for (let i = 0; i < 50; i++) expect(runAndCheck(engine, pool, ps[i % ps.length])).toBe(true);
     pool.dispose();
     engine.arena.bytes(control, CONTROL_BYTES).fill(0); // as Engine.startThreads does
-    const again = await ThreadPool.start(2, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat);
+    const again = await ThreadPool.start(2, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat, engine.exports.mul_mat_chunks);
     again.stallLimitMs = STALL_MS;
     open.push({ pool: again, engine });
     for (let i = 0; i < 2000; i++) expect(runAndCheck(engine, again, ps[i % ps.length])).toBe(true);
@@ -290,13 +291,16 @@ describe('thread pool: kernel traps', () => {
     const rows = 4, cols = 2 ** 16;
     const rowBytes = 4 * cols;
     const out = engine.arena.alloc(4 * rows);
-    // rows 0–1 (the main thread's) end exactly at the end of memory; rows 2–3 (the worker's) lie beyond it
+    // rows 0–1 end exactly at the end of memory, rows 2–3 lie beyond it; the main thread takes no
+    // chunk, so the worker runs them all
     const w = engine.memory.buffer.byteLength - 2 * rowBytes;
+    pool.mainTakesChunks = false;
     const x = ps[6].x; // an F32 activation row of 2^16 values
     expect(ps[6].cols).toBe(cols);
     expect(() => pool.mulMat(f.vecDot, f.vecDotBatch, w, rowBytes, x, rowBytes, out, rows, rows, cols, 1))
       .toThrow(/kernel worker 1 trapped in mul_mat: RuntimeError: memory access out of bounds/);
     expect(pool.threads).toBe(2);
+    pool.mainTakesChunks = true;
     for (let i = 0; i < 50; i++) expect(runAndCheck(engine, pool, ps[i % ps.length])).toBe(true);
   }, 30_000);
 

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { loadModel, type Model } from '../src/index.js';
-import { partRows } from '../src/wasm/thread-control.js';
+import { chunkRows } from '../src/wasm/thread-control.js';
 import { modelPath } from './helpers/fixtures.js';
 
 const FILES = [
@@ -38,14 +38,45 @@ describe('threads: the same numbers as one thread, bit for bit', () => {
     }
   }, 60_000);
 
-  it('splits rows into contiguous parts that cover every row once', () => {
-    for (const [rows, parts] of [[4096, 2], [256, 3], [5, 4], [1, 2], [32000, 7]]) {
-      const seen: number[] = [];
-      for (let p = 0; p < parts; p++) {
-        const [r0, r1] = partRows(rows, p, parts);
-        for (let r = r0; r < r1; r++) seen.push(r);
+  it('chunks: 64 rows for one token, 16 for a batch, at least four per thread on average, a multiple of four', () => {
+    expect(chunkRows(2048, 1, 2)).toBe(64);
+    expect(chunkRows(32000, 1, 2)).toBe(64);
+    expect(chunkRows(2048, 128, 2)).toBe(16);
+    expect(chunkRows(256, 1, 2)).toBe(32);   // 256 / 8
+    expect(chunkRows(256, 7, 3)).toBe(16);
+    expect(chunkRows(100, 1, 2)).toBe(16);   // ⌈100 / 8⌉ = 13, up to a multiple of four
+    expect(chunkRows(5, 1, 4)).toBe(4);
+    for (const [rows, nTok, threads] of [[4096, 1, 2], [256, 3, 3], [5, 1, 4], [1, 2, 2], [32000, 1, 7], [5632, 64, 2]]) {
+      const chunk = chunkRows(rows, nTok, threads);
+      expect(chunk % 4).toBe(0);
+      expect(chunk).toBeGreaterThanOrEqual(4);
+      expect(chunk).toBeLessThanOrEqual(nTok === 1 ? 64 : 16);
+      if (rows >= 4 * 4 * threads) expect(Math.ceil(rows / chunk)).toBeGreaterThanOrEqual(4 * threads);
+    }
+  });
+
+  it('mul_mat_chunks covers every row exactly once, whatever the chunk size', async () => {
+    // a one-thread engine run through the chunked loop directly: out[r] = the F32 dot product of row r
+    const { createEngine } = await import('../src/wasm/instance.js');
+    const engine = createEngine({ kernels: 'simd128' });
+    try {
+      const { arena, exports } = engine;
+      const cols = 8;
+      const f32 = engine.formats.get(0)!;
+      for (const [rows, chunk] of [[37, 4], [64, 64], [5, 16], [130, 12]]) {
+        const w = arena.alloc(rows * cols * 4, 'w'), x = arena.alloc(cols * 4, 'x'), out = arena.alloc(rows * 4, 'out');
+        const next = arena.alloc(4, 'next');
+        const wv = arena.f32(w, rows * cols), xv = arena.f32(x, cols), ov = arena.f32(out, rows);
+        for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) wv[r * cols + k] = k === 0 ? r + 1 : 0;
+        xv.fill(1);
+        ov.fill(-1);
+        new Int32Array(arena.memory.buffer, next, 1)[0] = 0;
+        exports.mul_mat_chunks(f32.vecDot, f32.vecDotBatch, w, cols * 4, x, cols * 4, out, rows, rows, cols, 1, next, chunk);
+        expect(Array.from(ov)).toEqual(Array.from({ length: rows }, (_, r) => r + 1));
+        expect(new Int32Array(arena.memory.buffer, next, 1)[0]).toBe(Math.ceil(rows / chunk) * chunk + chunk); // one add past the end
       }
-      expect(seen).toEqual(Array.from({ length: rows }, (_, i) => i));
+    } finally {
+      engine.dispose();
     }
   });
 

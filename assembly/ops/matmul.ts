@@ -53,3 +53,22 @@ export function mul_mat(
     }
   }
 }
+
+/**
+ * mul_mat for a thread of a pool: takes `chunk` rows at a time from the shared row counter at `next`
+ * (an atomic add, so each chunk goes to exactly one thread) until every row of 0 … rows − 1 is
+ * taken. The threads that run this together share the work by how fast they actually go, as
+ * ggml's mul_mat chunks do: one that starts late (woken from its futex) or is slowed by other work
+ * on the machine takes fewer chunks instead of keeping the others waiting. Each row is still
+ * computed whole by one kernel, so the results do not depend on who took which chunk.
+ */
+export function mul_mat_chunks(
+  vecDot: u32, vecDotBatch: u32, w: usize, wRowBytes: i32, x: usize, xRowBytes: i32,
+  out: usize, outRowFloats: i32, rows: i32, cols: i32, nTok: i32, next: usize, chunk: i32,
+): void {
+  for (;;) {
+    const r0 = atomic.add<i32>(next, chunk);
+    if (r0 >= rows) return;
+    mul_mat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, r0, min(r0 + chunk, rows), cols, nTok);
+  }
+}

@@ -29,6 +29,9 @@ export interface KernelExports {
   ggml_expf(x: number): number;
   mul_mat(vecDot: number, vecDotBatch: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
     r0: number, r1: number, cols: number, nTok: number): void;
+  /** mul_mat over rows 0 … rows − 1, `chunk` rows at a time taken from the atomic counter at `next` (threads.ts) */
+  mul_mat_chunks(vecDot: number, vecDotBatch: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number, out: Ptr, outRowFloats: number,
+    rows: number, cols: number, nTok: number, next: Ptr, chunk: number): void;
   rms_norm(x: Ptr, w: Ptr, out: Ptr, n: number, eps: number): void;
   rms_norm_generic(x: Ptr, w: Ptr, out: Ptr, n: number, eps: number): void;
   rope_cache(cache: Ptr, pos: number, nDims: number, freqBase: number, freqScale: number): void;
@@ -259,7 +262,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       if (threads === 1 || generic) return;
       if (control === 0) control = arena.alloc(CONTROL_BYTES, 'the thread control block');
       arena.bytes(control, CONTROL_BYTES).fill(0);
-      pool = await ThreadPool.start(threads, module, memory, control, tableBindings, exports.mul_mat);
+      pool = await ThreadPool.start(threads, module, memory, control, tableBindings, exports.mul_mat, exports.mul_mat_chunks);
     },
     dispose() {
       pool?.dispose();

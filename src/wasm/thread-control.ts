@@ -12,6 +12,7 @@ export const GEN = 0;      // the generation: a new value for every operation; w
 export const PENDING = 1;  // workers still running the current operation; the main thread waits on it
 export const OP = 2;       // what to run (OP_*)
 export const FAILED = 3;   // 0, or the part of a worker whose kernel trapped in the current operation
+export const NEXT = 4;     // mul_mat: the first row no thread has taken yet (threads take chunks by an atomic add)
 export const ARGS = 8;     // the operation's arguments, from here on
 
 export const OP_MUL_MAT = 1;
@@ -25,8 +26,8 @@ export const OP_FAULT = 3;
 export const FAULT_THROW = 1;
 export const FAULT_EXIT = 2;
 
-/** mul_mat's arguments in ARGS order: the function-table indices, pointers and sizes, then the row count */
-export const MUL_MAT_ARGS = ['vecDot', 'vecDotBatch', 'w', 'wRowBytes', 'x', 'xRowBytes', 'out', 'outRowFloats', 'rows', 'cols', 'nTok', 'parts'] as const;
+/** mul_mat's arguments in ARGS order: the function-table indices, pointers and sizes, the row count, rows per chunk */
+export const MUL_MAT_ARGS = ['vecDot', 'vecDotBatch', 'w', 'wRowBytes', 'x', 'xRowBytes', 'out', 'outRowFloats', 'rows', 'cols', 'nTok', 'chunk'] as const;
 
 export const CONTROL_BYTES = 128;
 
@@ -46,14 +47,21 @@ export const poolStateSlots = (threads: number): number => 2 * threads;
 /** A claim value no generation takes (generations are ≥ 0). */
 export const REVOKED = -1;
 
-/** Rows [r0, r1) of part `p` of `parts`: contiguous, sizes differing by at most one row. */
-export function partRows(rows: number, p: number, parts: number): [number, number] {
-  return [partStart(rows, p, parts), partStart(rows, p + 1, parts)];
-}
+/** Rows per chunk of a product with one activation row (ggml takes 64 for a matrix × vector). */
+export const CHUNK_ROWS_VEC = 64;
+/** Rows per chunk of a batch: each row serves every token of it, so a chunk is nTok times the work. */
+export const CHUNK_ROWS_BATCH = 16;
 
-/** The first row of part `p` of `parts` (its end is partStart(rows, p + 1, parts)); no allocation. */
-export function partStart(rows: number, p: number, parts: number): number {
-  return Math.floor((rows * p) / parts);
+/**
+ * How many rows each thread takes at a time from a product's `rows` (ggml_compute_forward_mul_mat's
+ * choice): 64 for one token, 16 for a batch, but small enough to give every thread four chunks on
+ * average, so that the last chunk to finish holds no one up for long; a multiple of four (the
+ * four-row kernels) and at least four.
+ */
+export function chunkRows(rows: number, nTok: number, threads: number): number {
+  const preferred = nTok === 1 ? CHUNK_ROWS_VEC : CHUNK_ROWS_BATCH;
+  const even = Math.ceil(rows / (4 * threads));
+  return Math.max(4, Math.ceil(Math.min(preferred, even) / 4) * 4);
 }
 
 /** How long an idle thread checks for new work before it sleeps on the futex (iterations of a load). */

@@ -10,9 +10,10 @@
 // (terminate(), running out of heap) runs no code here; the pool's 'exit' listener sees that one.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TableBinding } from './instance.js';
+import type { MulMatChunks } from './threads.js';
 import {
   ARGS, CONTROL_BYTES, FAILED, FAULT_EXIT, GEN, OP, OP_FAULT, OP_MUL_MAT, OP_STOP, PENDING, S_DEAD, SPIN,
-  claimSlot, diedSlot, partStart, writeReason,
+  NEXT, claimSlot, diedSlot, writeReason,
 } from './thread-control.js';
 
 interface WorkerInit {
@@ -28,8 +29,6 @@ interface WorkerInit {
   reasons: SharedArrayBuffer;
 }
 
-type MulMat = (vecDot: number, vecDotBatch: number, w: number, wRowBytes: number, x: number, xRowBytes: number,
-  out: number, outRowFloats: number, r0: number, r1: number, cols: number, nTok: number) => void;
 
 const init = workerData as WorkerInit;
 const part = init.part;
@@ -67,7 +66,7 @@ process.on('exit', (code) => die(`it exited with code ${code}`));
 
 const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
 const exports = instance.exports as Record<string, unknown> & {
-  table: WebAssembly.Table; mul_mat: MulMat; set_rows4_kernel(dot: number, dot4: number): number;
+  table: WebAssembly.Table; mul_mat_chunks: MulMatChunks; set_rows4_kernel(dot: number, dot4: number): number;
 };
 for (const [index, name, rows4Of] of init.table) {
   while (exports.table.length <= index) exports.table.grow(1);
@@ -76,16 +75,12 @@ for (const [index, name, rows4Of] of init.table) {
   if (rows4Of !== undefined) exports.set_rows4_kernel(rows4Of, index);
 }
 
-/** This worker's rows of the posted mul_mat; a trap is reported through FAILED (the worker lives on). */
+/** Chunks of rows of the posted mul_mat, until none is left; a trap is reported through FAILED (the worker lives on). */
 function mulMat(): void {
   const a = ARGS;
-  const rows = c[a + 8];
-  const parts = c[a + 11];
-  const r0 = partStart(rows, part, parts);
-  const r1 = partStart(rows, part + 1, parts);
-  if (r1 <= r0) return;
   try {
-    exports.mul_mat(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], r0, r1, c[a + 9], c[a + 10]);
+    exports.mul_mat_chunks(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10],
+      init.control + 4 * NEXT, c[a + 11]);
   } catch (e) {
     writeReason(init.reasons, part, describe(e));
     Atomics.store(c, FAILED, part);

@@ -1,7 +1,9 @@
 // Kernel worker threads: matrix products split by rows across `threads` (the main thread plus
 // threads − 1 workers), all running the same kernel module over the engine's one shared memory, so
-// the weights are held once. Synchronisation is a control block of int32s in that memory
-// (thread-control.ts): Atomics to post an operation and to wait for it, no message per operation.
+// the weights are held once. Rows go out in chunks that each thread takes from a shared counter as
+// it gets to them (chunkRows, mul_mat_chunks), not in fixed parts. Synchronisation is a control
+// block of int32s in that memory (thread-control.ts): Atomics to post an operation and to wait for
+// it, no message per operation.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +14,14 @@ import { QuantscopeError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import {
   ARGS, CONTROL_BYTES, FAILED, GEN, GEN_MASK, OP, OP_FAULT, OP_MUL_MAT, OP_STOP, PENDING, REVOKED, S_DEAD, SPIN,
-  WAIT_SLICE_MS, claimSlot, diedSlot, partStart, poolStateSlots, readReason, reasonBytes,
+  NEXT, WAIT_SLICE_MS, chunkRows, claimSlot, diedSlot, poolStateSlots, readReason, reasonBytes,
 } from './thread-control.js';
 
 type MulMat = (vecDot: number, vecDotBatch: number, w: number, wRowBytes: number, x: number, xRowBytes: number,
   out: number, outRowFloats: number, r0: number, r1: number, cols: number, nTok: number) => void;
+/** the kernel module's mul_mat_chunks: rows taken `chunk` at a time from the counter at byte `next` */
+export type MulMatChunks = (vecDot: number, vecDotBatch: number, w: number, wRowBytes: number, x: number, xRowBytes: number,
+  out: number, outRowFloats: number, rows: number, cols: number, nTok: number, next: number, chunk: number) => void;
 
 /**
  * Products smaller than this many multiply-adds run on the main thread alone: waking a worker and
@@ -64,6 +69,8 @@ function describe(e: unknown): string {
 export class ThreadPool {
   private readonly c: Int32Array;
   private readonly s: Int32Array;
+  /** byte address of the control block's row counter (NEXT) */
+  private readonly next: number;
   /** the current generation, and the one before it (the claim of a worker that has not taken the current one) */
   private gen: number;
   private prev: number;
@@ -81,6 +88,12 @@ export class ThreadPool {
    * @internal
    */
   stallLimitMs = Infinity;
+  /**
+   * Tests only: false makes the main thread post a product and wait, leaving every chunk to the
+   * workers (which thread takes which chunk is otherwise a race).
+   * @internal
+   */
+  mainTakesChunks = true;
 
   private constructor(
     private readonly parts: number,
@@ -91,8 +104,10 @@ export class ThreadPool {
     private readonly reasons: SharedArrayBuffer,
     gen: number,
     private readonly mulMatKernel: MulMat,
+    private readonly mulMatChunks: MulMatChunks,
   ) {
     this.c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
+    this.next = control + 4 * NEXT;
     this.s = new Int32Array(state);
     this.gen = gen;
     this.prev = gen;
@@ -115,7 +130,7 @@ export class ThreadPool {
    */
   static async start(
     threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, control: number,
-    table: TableBinding[], mulMat: MulMat,
+    table: TableBinding[], mulMat: MulMat, mulMatChunks: MulMatChunks,
   ): Promise<ThreadPool> {
     const program = workerProgram();
     const c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
@@ -139,7 +154,7 @@ export class ThreadPool {
       await Promise.all(workers.map((w) => w.terminate()));
       throw new QuantscopeError('wasm', `could not start ${threads - 1} kernel worker thread(s): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    const pool = new ThreadPool(threads, workers, memory, control, state, reasons, gen, mulMat);
+    const pool = new ThreadPool(threads, workers, memory, control, state, reasons, gen, mulMat, mulMatChunks);
     workers.forEach((w, i) => {
       w.removeAllListeners();
       // kept for the pool's life: an 'error' event without a listener would be thrown on the main thread
@@ -158,13 +173,14 @@ export class ThreadPool {
       return;
     }
     const c = this.c;
-    const parts = this.parts;
+    const chunk = chunkRows(rows, nTok, this.parts);
     c[ARGS] = vecDot; c[ARGS + 1] = vecDotBatch; c[ARGS + 2] = w; c[ARGS + 3] = wRowBytes; c[ARGS + 4] = x; c[ARGS + 5] = xRowBytes;
-    c[ARGS + 6] = out; c[ARGS + 7] = outRowFloats; c[ARGS + 8] = rows; c[ARGS + 9] = cols; c[ARGS + 10] = nTok; c[ARGS + 11] = parts;
+    c[ARGS + 6] = out; c[ARGS + 7] = outRowFloats; c[ARGS + 8] = rows; c[ARGS + 9] = cols; c[ARGS + 10] = nTok; c[ARGS + 11] = chunk;
+    Atomics.store(c, NEXT, 0);
     this.post(OP_MUL_MAT);
     let trapped: unknown;
     try {
-      this.mulMatKernel(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, 0, partStart(rows, 1, parts), cols, nTok);
+      if (this.mainTakesChunks) this.mulMatChunks(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, rows, cols, nTok, this.next, chunk);
     } catch (e) {
       trapped = e; // wait for the workers first: they still write into the output
     }
