@@ -42,8 +42,10 @@ export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';
 export {
   attention, attention_generic, store_transposed,
   attention_f16, attention_f16_generic, store_rows_f16, store_transposed_f16,
+  attention_job, attention_job_generic, attention_f16_job, attention_f16_job_generic,
 } from './ops/attention';
-export { add, add_generic, silu_mul } from './ops/elementwise';
+export { add, add_generic, silu_mul, silu_mul_job } from './ops/elementwise';
+export { run_chunks } from './ops/parallel';
 export { stream_sum, stream_sum_generic } from './ops/bandwidth';
 
 /** First byte the host may use: everything below holds the module's static data. */

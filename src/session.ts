@@ -107,7 +107,7 @@ export class Session {
     const arena = model.loaded.engine.arena;
     this.kv = new KvCache(arena, cfg, contextSize, kvType);
     try {
-      this.state = new RunState(arena, cfg, batchSize, contextSize);
+      this.state = new RunState(arena, cfg, batchSize, contextSize, model.loaded.engine.threads);
     } catch (e) {
       this.kv.dispose();
       throw e;

@@ -79,7 +79,7 @@ async function setup(threads: number): Promise<{ engine: Engine; pool: ThreadPoo
   const engine = simd128Engine();
   const control = engine.arena.alloc(CONTROL_BYTES, 'control');
   engine.arena.bytes(control, CONTROL_BYTES).fill(0);
-  const pool = await ThreadPool.start(threads, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat, engine.exports.mul_mat_chunks);
+  const pool = await ThreadPool.start(threads, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat, engine.exports.mul_mat_chunks, engine.exports.run_chunks);
   pool.stallLimitMs = STALL_MS;
   open.push({ pool, engine });
   return { engine, pool, control };
@@ -205,7 +205,7 @@ describe('thread pool: stress', () => {
     for (let i = 0; i < 50; i++) expect(runAndCheck(engine, pool, ps[i % ps.length])).toBe(true);
     pool.dispose();
     engine.arena.bytes(control, CONTROL_BYTES).fill(0); // as Engine.startThreads does
-    const again = await ThreadPool.start(2, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat, engine.exports.mul_mat_chunks);
+    const again = await ThreadPool.start(2, module, engine.memory, control, engine.tableBindings, engine.exports.mul_mat, engine.exports.mul_mat_chunks, engine.exports.run_chunks);
     again.stallLimitMs = STALL_MS;
     open.push({ pool: again, engine });
     for (let i = 0; i < 2000; i++) expect(runAndCheck(engine, again, ps[i % ps.length])).toBe(true);

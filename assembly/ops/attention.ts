@@ -48,28 +48,34 @@ import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
   return simd ? vec_dot_f32(n, a, b) : vec_dot_f32_generic(n, a, b);
 }
 
+/** One query head `qh` over KV head `kvh` of the first nKv positions into `oh` (headDim values). */
+@inline function attend_head(
+  simd: bool, qh: usize, kc: usize, vt: usize, oh: usize, scores: usize,
+  kvh: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32, batched: bool,
+): void {
+  const kRowBytes = <usize>kvRowFloats << 2;
+  const nPad = (nKv + 31) & ~31;
+  const kOff = <usize>(kvh * headDim) << 2;
+  for (let t = 0; t < nKv; t++) {
+    const kt = kc + <usize>t * kRowBytes + kOff;
+    const d = dot(simd, false, headDim, kt, qh); // q is a permuted view: ggml skips tinyBLAS
+    store<f32>(scores + (<usize>t << 2), d * scale);
+  }
+  softmax_inplace(scores, nKv, nPad);
+  for (let d = 0; d < headDim; d++) {
+    const vrow = vt + (<usize>((kvh * headDim + d) * vtStride) << 2);
+    store<f32>(oh + (<usize>d << 2), dot(simd, batched, nPad, vrow, scores));
+  }
+}
+
 @inline function attention_impl(
   simd: bool, q: usize, kc: usize, vt: usize, out: usize, scores: usize,
   nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowFloats: i32, vtStride: i32, scale: f32, batched: bool,
 ): void {
   const group = nHead / nHeadKv;
-  const kRowBytes = <usize>kvRowFloats << 2;
-  const nPad = (nKv + 31) & ~31;
   for (let h = 0; h < nHead; h++) {
-    const qh = q + (<usize>(h * headDim) << 2);
-    const kvh = h / group;
-    const kOff = <usize>(kvh * headDim) << 2;
-    for (let t = 0; t < nKv; t++) {
-      const kt = kc + <usize>t * kRowBytes + kOff;
-      const d = dot(simd, false, headDim, kt, qh); // q is a permuted view: ggml skips tinyBLAS
-      store<f32>(scores + (<usize>t << 2), d * scale);
-    }
-    softmax_inplace(scores, nKv, nPad);
-    const oh = out + (<usize>(h * headDim) << 2);
-    for (let d = 0; d < headDim; d++) {
-      const vrow = vt + (<usize>((kvh * headDim + d) * vtStride) << 2);
-      store<f32>(oh + (<usize>d << 2), dot(simd, batched, nPad, vrow, scores));
-    }
+    const o = <usize>(h * headDim) << 2;
+    attend_head(simd, q + o, kc, vt, out + o, scores, h / group, headDim, nKv, kvRowFloats, vtStride, scale, batched);
   }
 }
 
@@ -127,35 +133,41 @@ export function store_transposed(src: usize, nRows: i32, nCols: i32, dst: usize,
   return simd ? vec_dot_f16(n, w, x) : vec_dot_f16_generic(n, w, x);
 }
 
-@inline function attention_f16_impl(
-  simd: bool, q: usize, kc: usize, vt: usize, out: usize, scores: usize, qh16: usize,
-  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowValues: i32, vtStride: i32, scale: f32, batched: bool,
+/** attend_head over an F16 cache; qh16: scratch for the head rounded to f16 */
+@inline function attend_head_f16(
+  simd: bool, qh: usize, kc: usize, vt: usize, oh: usize, scores: usize, qh16: usize,
+  kvh: i32, headDim: i32, nKv: i32, kvRowValues: i32, vtStride: i32, scale: f32, batched: bool,
 ): void {
-  const group = nHead / nHeadKv;
   const kRowBytes = <usize>kvRowValues << 1;
   const nPad = (nKv + 31) & ~31;
   // tinyBLAS for a batch; vec_dot_f16(_tinyblas) itself falls back to ggml_vec_dot_f16's order when
   // the row length is not a multiple of 16 (tinyBLAS's k % KN gate), as llama.cpp does
   const kqvTinyblas = batched && (headDim & 3) == 0;
+  for (let i = 0; i < headDim; i++) store<f32>(qh16 + (<usize>i << 2), round_f16(load<f32>(qh + (<usize>i << 2))));
+  const kOff = <usize>(kvh * headDim) << 1;
+  for (let t = 0; t < nKv; t++) {
+    const kt = kc + <usize>t * kRowBytes + kOff;
+    store<f32>(scores + (<usize>t << 2), dot_f16(simd, batched, headDim, kt, qh16) * scale);
+  }
+  softmax_inplace(scores, nKv, nPad);
+  for (let t = 0; t < nKv; t++) {
+    const p = scores + (<usize>t << 2);
+    store<f32>(p, round_f16(load<f32>(p))); // the zeros past nKv stay zeros
+  }
+  for (let d = 0; d < headDim; d++) {
+    const vrow = vt + (<usize>((kvh * headDim + d) * vtStride) << 1);
+    store<f32>(oh + (<usize>d << 2), dot_f16(simd, kqvTinyblas, nPad, vrow, scores));
+  }
+}
+
+@inline function attention_f16_impl(
+  simd: bool, q: usize, kc: usize, vt: usize, out: usize, scores: usize, qh16: usize,
+  nHead: i32, nHeadKv: i32, headDim: i32, nKv: i32, kvRowValues: i32, vtStride: i32, scale: f32, batched: bool,
+): void {
+  const group = nHead / nHeadKv;
   for (let h = 0; h < nHead; h++) {
-    const qh = q + (<usize>(h * headDim) << 2);
-    for (let i = 0; i < headDim; i++) store<f32>(qh16 + (<usize>i << 2), round_f16(load<f32>(qh + (<usize>i << 2))));
-    const kvh = h / group;
-    const kOff = <usize>(kvh * headDim) << 1;
-    for (let t = 0; t < nKv; t++) {
-      const kt = kc + <usize>t * kRowBytes + kOff;
-      store<f32>(scores + (<usize>t << 2), dot_f16(simd, batched, headDim, kt, qh16) * scale);
-    }
-    softmax_inplace(scores, nKv, nPad);
-    for (let t = 0; t < nKv; t++) {
-      const p = scores + (<usize>t << 2);
-      store<f32>(p, round_f16(load<f32>(p))); // the zeros past nKv stay zeros
-    }
-    const oh = out + (<usize>(h * headDim) << 2);
-    for (let d = 0; d < headDim; d++) {
-      const vrow = vt + (<usize>((kvh * headDim + d) * vtStride) << 1);
-      store<f32>(oh + (<usize>d << 2), dot_f16(simd, kqvTinyblas, nPad, vrow, scores));
-    }
+    const o = <usize>(h * headDim) << 2;
+    attend_head_f16(simd, q + o, kc, vt, out + o, scores, qh16, h / group, headDim, nKv, kvRowValues, vtStride, scale, batched);
   }
 }
 
@@ -190,3 +202,54 @@ export function store_transposed_f16(src: usize, nRows: i32, nCols: i32, dst: us
     }
   }
 }
+
+// ---- attention as a job of the thread pool (ops/parallel.ts) -------------------------------------
+// The items are the (token, query head) pairs of a batch, item i = token i / nHead, head i % nHead;
+// token t attends over the first nKv0 + t positions. Each item is attend_head(_f16) as above, so the
+// results are attention()'s whichever thread runs it. A thread's scratch is its own: `part` picks a
+// slice of the scratch area (the f16 query head, then the scores).
+//
+// The arguments, as i32 slots at `args` (src/model/attention-job.ts writes them):
+export const ATT_Q = 0;           // queries [nTok][qRow floats]
+export const ATT_KC = 1;          // K cache
+export const ATT_VT = 2;          // V cache, transposed
+export const ATT_OUT = 3;         // output [nTok][qRow floats]
+export const ATT_SCRATCH = 4;     // scratch of part 0; part p's is at + p · ATT_SCRATCH_BYTES
+export const ATT_SCRATCH_BYTES = 5;
+export const ATT_N_HEAD = 6;
+export const ATT_N_HEAD_KV = 7;
+export const ATT_HEAD_DIM = 8;
+export const ATT_N_KV0 = 9;       // positions token 0 attends over
+export const ATT_KV_ROW = 10;     // K cache row length (floats or halves)
+export const ATT_VT_STRIDE = 11;
+export const ATT_SCALE = 12;      // f32 bits
+export const ATT_BATCHED = 13;    // nonzero: the batch has ≥ 2 tokens (tinyBLAS order for kqv)
+
+@inline function arg(args: usize, slot: i32): i32 {
+  return load<i32>(args + (<usize>slot << 2));
+}
+
+@inline function attention_items(simd: bool, f16: bool, args: usize, i0: i32, i1: i32, part: i32): void {
+  const nHead = arg(args, ATT_N_HEAD), headDim = arg(args, ATT_HEAD_DIM);
+  const group = nHead / arg(args, ATT_N_HEAD_KV);
+  const qRowBytes = <usize>(nHead * headDim) << 2;
+  const scratch = <usize>arg(args, ATT_SCRATCH) + <usize>part * <usize>arg(args, ATT_SCRATCH_BYTES);
+  const qh16 = scratch, scores = scratch + (<usize>headDim << 2);
+  const kc = <usize>arg(args, ATT_KC), vt = <usize>arg(args, ATT_VT);
+  const kvRow = arg(args, ATT_KV_ROW), vtStride = arg(args, ATT_VT_STRIDE), nKv0 = arg(args, ATT_N_KV0);
+  const scale = reinterpret<f32>(arg(args, ATT_SCALE)), batched = arg(args, ATT_BATCHED) != 0;
+  for (let i = i0; i < i1; i++) {
+    const t = i / nHead, h = i % nHead;
+    const o = <usize>t * qRowBytes + (<usize>(h * headDim) << 2);
+    const qh = <usize>arg(args, ATT_Q) + o, oh = <usize>arg(args, ATT_OUT) + o;
+    if (f16) attend_head_f16(simd, qh, kc, vt, oh, scores, qh16, h / group, headDim, nKv0 + t, kvRow, vtStride, scale, batched);
+    else attend_head(simd, qh, kc, vt, oh, scores, h / group, headDim, nKv0 + t, kvRow, vtStride, scale, batched);
+  }
+}
+
+/** job: items i0 … i1 − 1 of a batch's attention over an F32 cache */
+export function attention_job(args: usize, i0: i32, i1: i32, part: i32): void { attention_items(true, false, args, i0, i1, part); }
+export function attention_job_generic(args: usize, i0: i32, i1: i32, part: i32): void { attention_items(false, false, args, i0, i1, part); }
+/** job: the same over an F16 cache */
+export function attention_f16_job(args: usize, i0: i32, i1: i32, part: i32): void { attention_items(true, true, args, i0, i1, part); }
+export function attention_f16_job_generic(args: usize, i0: i32, i1: i32, part: i32): void { attention_items(false, true, args, i0, i1, part); }

@@ -26,14 +26,28 @@ export function add(a: usize, b: usize, out: usize, n: i32): void {
  * and libm's expf for the row's tail, as ggml_vec_silu_f32 does.
  */
 export function silu_mul(gate: usize, up: usize, out: usize, rowLen: i32, nRows: i32): void {
+  silu_mul_items(gate, up, out, rowLen, 0, rowLen * nRows);
+}
+
+/** silu_mul over the values i0 … i1 − 1 of the [nRows][rowLen] arrays */
+@inline function silu_mul_items(gate: usize, up: usize, out: usize, rowLen: i32, i0: i32, i1: i32): void {
   const whole = rowLen & ~15;
-  for (let r = 0; r < nRows; r++) {
-    const base = <usize>(r * rowLen) << 2;
-    for (let i = 0; i < rowLen; i++) {
-      const o = base + (<usize>i << 2);
-      const g = load<f32>(gate + o);
-      const e = i < whole ? ggml_expf(-g) : libm_expf(-g);
-      store<f32>(out + o, (g / (<f32>1 + e)) * load<f32>(up + o));
-    }
+  for (let i = i0; i < i1; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(gate + o);
+    const e = i % rowLen < whole ? ggml_expf(-g) : libm_expf(-g);
+    store<f32>(out + o, (g / (<f32>1 + e)) * load<f32>(up + o));
   }
+}
+
+// silu_mul as a job of the thread pool (ops/parallel.ts): items are values; arguments as i32 slots
+export const SILU_GATE = 0;
+export const SILU_UP = 1;
+export const SILU_OUT = 2;
+export const SILU_ROW_LEN = 3;
+
+/** job: silu_mul of the values i0 … i1 − 1 (`part` unused: the values are independent) */
+export function silu_mul_job(args: usize, i0: i32, i1: i32, part: i32): void {
+  silu_mul_items(load<u32>(args + SILU_GATE * 4), load<u32>(args + SILU_UP * 4), load<u32>(args + SILU_OUT * 4),
+    load<i32>(args + SILU_ROW_LEN * 4), i0, i1);
 }

@@ -94,15 +94,10 @@ export function forward(
     emit?.('Qcur', l, s.q, qDim);
     emit?.('Kcur', l, kCur, kvDim);
     emit?.('Vcur', l, s.v, kvDim);
-    for (let t = 0; t < nTok; t++) {                                      // att = softmax(qKᵀ/√d)V per head
-      if (f16Cache) {
-        k.attention_f16(s.q + t * qDim * F, kv.k[l], kv.v[l], s.att + t * qDim * F, s.scores, s.qh16,
-          nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale, nTok >= 2);
-      } else {
-        k.attention(s.q + t * qDim * F, kv.k[l], kv.v[l], s.att + t * qDim * F, s.scores,
-          nHead, nHeadKv, headDim, pos0 + t + 1, kvDim, kv.vStride, scale, nTok >= 2);
-      }
-    }
+    s.jobs.attention(engine, {                                            // att = softmax(qKᵀ/√d)V per token and head
+      q: s.q, kc: kv.k[l], vt: kv.v[l], out: s.att, nHead, nHeadKv, headDim,
+      nKv0: pos0 + 1, kvRow: kvDim, vtStride: kv.vStride, scale, nTok, f16: f16Cache,
+    });
     project(s.att, nTok, [L.wo, s.xb2, nEmbd]);                             // xb2 = wo·att        [nTok][nEmbd]
     emit?.('kqv_out', l, s.xb2, nEmbd);
     k.add(s.x, s.xb2, s.x, nTok * nEmbd);                                  // x += attention
@@ -116,7 +111,7 @@ export function forward(
       [L.wUp, s.hb2, nFf]);                                                // hb2 = up·xb         [nTok][nFf]
     emit?.('ffn_gate', l, s.hb, nFf);
     emit?.('ffn_up', l, s.hb2, nFf);
-    k.silu_mul(s.hb, s.hb2, s.hb, nFf, nTok);                             // hb = silu(hb)·hb2
+    s.jobs.siluMul(engine, s.hb, s.hb2, s.hb, nFf, nTok);                 // hb = silu(hb)·hb2
     emit?.('ffn_gate_par', l, s.hb, nFf);
     project(s.hb, nTok, [L.wDown, s.xb2, nEmbd]);                           // xb2 = down·hb       [nTok][nEmbd]
     emit?.('ffn_out', l, s.xb2, nEmbd);

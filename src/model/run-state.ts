@@ -1,5 +1,6 @@
 import type { Arena } from '../wasm/arena.js';
 import { activationRowBytes } from '../quant/formats.js';
+import { JobArgs } from './jobs.js';
 import type { LlamaConfig } from './config.js';
 
 /**
@@ -17,13 +18,13 @@ export class RunState {
   readonly hb: number;      // ffn gate / SwiGLU        [batch][nFf]
   readonly hb2: number;     // ffn up                   [batch][nFf]
   readonly act: number;     // an activation converted to a weight's format; f32 is the widest  [batch][max(nEmbd, nFf, qDim)]
-  readonly scores: number;  // attention scores         [contextSize]
-  readonly qh16: number;    // one query head rounded to f16 (F16 cache)  [headDim]
+  readonly jobs: JobArgs;   // the thread pool's job arguments, and attention's scratch per thread
   readonly rope: number;    // cos/sin table            [nRot]
   readonly logits: number;  // logits                   [batch][nVocab]
   private readonly ptrs: number[];
 
-  constructor(private readonly arena: Arena, cfg: LlamaConfig, readonly batch: number, contextSize: number) {
+  /** `parts`: the threads the engine runs jobs on (each gets scratch of its own) */
+  constructor(private readonly arena: Arena, cfg: LlamaConfig, readonly batch: number, contextSize: number, parts = 1) {
     const f = (n: number, what: string) => arena.alloc(n * 4, what);
     const qDim = cfg.nHead * cfg.headDim;
     const widest = Math.max(cfg.nEmbd, cfg.nFf, qDim);
@@ -37,14 +38,14 @@ export class RunState {
     this.hb = f(batch * cfg.nFf, 'ffn gate buffer');
     this.hb2 = f(batch * cfg.nFf, 'ffn up buffer');
     this.act = arena.alloc(batch * activationRowBytes('f32', widest), 'activation buffer');
-    this.scores = f(Math.ceil(contextSize / 32) * 32, 'attention scores');
-    this.qh16 = f(cfg.headDim, 'f16 query buffer');
     this.rope = f(cfg.nRot, 'rope table');
     this.logits = f(batch * cfg.nVocab, 'logits');
-    this.ptrs = [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.act, this.scores, this.qh16, this.rope, this.logits];
+    this.ptrs = [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.act, this.rope, this.logits];
+    this.jobs = new JobArgs(arena, cfg.headDim, contextSize, parts);
   }
 
   dispose(): void {
     for (const p of this.ptrs) this.arena.release(p);
+    this.jobs.dispose();
   }
 }

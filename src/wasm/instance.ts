@@ -54,8 +54,20 @@ export interface KernelExports {
   silu_mul(gate: Ptr, up: Ptr, out: Ptr, rowLen: number, nRows: number): void;
   set_rows4_kernel(dot: number, dot4: number): boolean;
   rows4_kernel_of(dot: number): number;
+  /** a job's items, `chunk` at a time from the counter at `next` (assembly/ops/parallel.ts) */
+  run_chunks(job: number, args: Ptr, n: number, next: Ptr, chunk: number, part: number): void;
   /** every per-format kernel, by its export name (see src/quant/formats.ts) */
   readonly [kernel: string]: unknown;
+}
+
+/** Jobs of the thread pool, by what they compute: function-table indices (assembly/ops/parallel.ts). */
+export interface Jobs {
+  /** a batch's attention over an F32 cache, items (token, head) (assembly/ops/attention.ts) */
+  readonly attention: number;
+  /** the same over an F16 cache */
+  readonly attentionF16: number;
+  /** silu(gate)·up, items values (assembly/ops/elementwise.ts) */
+  readonly siluMul: number;
 }
 
 /** A runnable format bound to this engine's kernels (SIMD or generic, as the engine was created). */
@@ -93,6 +105,14 @@ export interface Engine {
   /** mul_mat over rows 0 … rows − 1, split across the engine's threads */
   mulMat(vecDot: number, vecDotBatch: number, w: Ptr, wRowBytes: number, x: Ptr, xRowBytes: number,
     out: Ptr, outRowFloats: number, rows: number, cols: number, nTok: number): void;
+  /** function-table indices of the jobs runJob takes (the engine's kind: SIMD or generic) */
+  readonly jobs: Jobs;
+  /**
+   * Items 0 … n − 1 of a job (assembly/ops/parallel.ts) spread over the engine's threads, `chunk` at
+   * a time; `args` the job's argument block. On the main thread alone when `work` (multiply-adds,
+   * roughly) is small, or when the pool has more threads than the job has scratch for (`maxParts`).
+   */
+  runJob(job: number, args: Ptr, n: number, chunk: number, work: number, maxParts: number): void;
   /** Run matrix products on `threads` threads from now on (SIMD kernels only; the generic ones stay on one). */
   startThreads(threads: number): Promise<void>;
   /** Stop the worker threads, if any. */
@@ -217,6 +237,18 @@ function bindFormats(exports: KernelExports, kind: KernelKind, bindings: TableBi
   return new Map([...FORMATS].map(([id, spec]) => [id, bindFormat(exports, spec, kind === 'generic', bindings, kind === 'relaxed')]));
 }
 
+/** Put the pool's jobs into the function table (the `_generic` forms for a generic engine). */
+function bindJobs(exports: KernelExports, generic: boolean, bindings: TableBinding[]): Jobs {
+  const slot = (name: string, hasGeneric: boolean): number => {
+    const exportName = generic && hasGeneric ? `${name}_generic` : name;
+    const index = exports.table.grow(1);
+    exports.table.set(index, kernel<() => void>(exports, exportName));
+    bindings.push([index, exportName]);
+    return index;
+  };
+  return { attention: slot('attention_job', true), attentionF16: slot('attention_f16_job', true), siluMul: slot('silu_mul_job', false) };
+}
+
 /**
  * A fresh kernel instance over its own linear memory. The memory is shared (a SharedArrayBuffer), so
  * that kernel workers (`startThreads`) can run over the same weights.
@@ -245,15 +277,23 @@ export function createEngine(opts: EngineOptions = {}): Engine {
     : exports;
   const tableBindings = opts.tableBindings ?? [];
   const formats = bindFormats(exports, kind, tableBindings);
+  const jobs = bindJobs(exports, generic, tableBindings);
   const arena = new Arena(memory, exports.heap_base());
+  const counter = arena.alloc(4, 'the job counter of the main thread');
+  const counterView = new Int32Array(memory.buffer, counter, 1);
   let pool: ThreadPool | null = null;
   let control = 0;
   return {
-    exports, kernels, formats, arena, memory, generic, kind, tableBindings,
+    exports, kernels, formats, arena, memory, generic, kind, tableBindings, jobs,
     get threads() { return pool?.threads ?? 1; },
     mulMat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, rows, cols, nTok) {
       if (pool) pool.mulMat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, rows, cols, nTok);
       else exports.mul_mat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, 0, rows, cols, nTok);
+    },
+    runJob(job, args, n, chunk, work, maxParts) {
+      if (pool && pool.runJob(job, args, n, chunk, work, maxParts)) return;
+      counterView[0] = 0;
+      exports.run_chunks(job, args, n, counter, n, 0);
     },
     async startThreads(threads) {
       if (!Number.isInteger(threads) || threads < 1) throw new QuantscopeError('invalid_argument', `threads must be a positive integer, got ${threads}`);
@@ -262,7 +302,7 @@ export function createEngine(opts: EngineOptions = {}): Engine {
       if (threads === 1 || generic) return;
       if (control === 0) control = arena.alloc(CONTROL_BYTES, 'the thread control block');
       arena.bytes(control, CONTROL_BYTES).fill(0);
-      pool = await ThreadPool.start(threads, module, memory, control, tableBindings, exports.mul_mat, exports.mul_mat_chunks);
+      pool = await ThreadPool.start(threads, module, memory, control, tableBindings, exports.mul_mat, exports.mul_mat_chunks, exports.run_chunks);
     },
     dispose() {
       pool?.dispose();

@@ -17,6 +17,8 @@ export const ARGS = 8;     // the operation's arguments, from here on
 
 export const OP_MUL_MAT = 1;
 export const OP_STOP = 2;
+/** a job's items (assembly/ops/parallel.ts): ARGS = job, its argument block, item count, chunk */
+export const OP_RUN = 4;
 /**
  * Tests only (ThreadPool.testFault): worker ARGS[0] dies in the middle of the operation — throws an
  * uncaught error (ARGS[1] = FAULT_THROW) or calls process.exit(ARGS[2]) (FAULT_EXIT); the others

@@ -12,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TableBinding } from './instance.js';
 import type { MulMatChunks } from './threads.js';
 import {
-  ARGS, CONTROL_BYTES, FAILED, FAULT_EXIT, GEN, OP, OP_FAULT, OP_MUL_MAT, OP_STOP, PENDING, S_DEAD, SPIN,
+  ARGS, CONTROL_BYTES, FAILED, FAULT_EXIT, GEN, OP, OP_FAULT, OP_MUL_MAT, OP_RUN, OP_STOP, PENDING, S_DEAD, SPIN,
   NEXT, claimSlot, diedSlot, writeReason,
 } from './thread-control.js';
 
@@ -66,7 +66,8 @@ process.on('exit', (code) => die(`it exited with code ${code}`));
 
 const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
 const exports = instance.exports as Record<string, unknown> & {
-  table: WebAssembly.Table; mul_mat_chunks: MulMatChunks; set_rows4_kernel(dot: number, dot4: number): number;
+  table: WebAssembly.Table; mul_mat_chunks: MulMatChunks;
+  run_chunks(job: number, args: number, n: number, next: number, chunk: number, part: number): void; set_rows4_kernel(dot: number, dot4: number): number;
 };
 for (const [index, name, rows4Of] of init.table) {
   while (exports.table.length <= index) exports.table.grow(1);
@@ -81,6 +82,17 @@ function mulMat(): void {
   try {
     exports.mul_mat_chunks(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10],
       init.control + 4 * NEXT, c[a + 11]);
+  } catch (e) {
+    writeReason(init.reasons, part, describe(e));
+    Atomics.store(c, FAILED, part);
+  }
+}
+
+/** Chunks of the posted job's items, until none is left; a trap is reported as for mul_mat. */
+function runJob(): void {
+  const a = ARGS;
+  try {
+    exports.run_chunks(c[a], c[a + 1], c[a + 2], init.control + 4 * NEXT, c[a + 3], part);
   } catch (e) {
     writeReason(init.reasons, part, describe(e));
     Atomics.store(c, FAILED, part);
@@ -125,6 +137,7 @@ function serve(): void {
     if (op === OP_STOP) return;
     inOp = true;
     if (op === OP_MUL_MAT) mulMat();
+    else if (op === OP_RUN) runJob();
     else if (op === OP_FAULT && c[ARGS] === part) fault();
     inOp = false;
     if (Atomics.sub(c, PENDING, 1) === 1) Atomics.notify(c, PENDING);

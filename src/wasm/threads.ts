@@ -13,12 +13,14 @@ import { availableParallelism } from 'node:os';
 import { QuantscopeError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import {
-  ARGS, CONTROL_BYTES, FAILED, GEN, GEN_MASK, OP, OP_FAULT, OP_MUL_MAT, OP_STOP, PENDING, REVOKED, S_DEAD, SPIN,
+  ARGS, CONTROL_BYTES, FAILED, GEN, GEN_MASK, OP, OP_FAULT, OP_MUL_MAT, OP_RUN, OP_STOP, PENDING, REVOKED, S_DEAD, SPIN,
   NEXT, WAIT_SLICE_MS, chunkRows, claimSlot, diedSlot, poolStateSlots, readReason, reasonBytes,
 } from './thread-control.js';
 
 type MulMat = (vecDot: number, vecDotBatch: number, w: number, wRowBytes: number, x: number, xRowBytes: number,
   out: number, outRowFloats: number, r0: number, r1: number, cols: number, nTok: number) => void;
+/** the kernel module's run_chunks: a job's items taken `chunk` at a time from the counter at byte `next` */
+export type RunChunks = (job: number, args: number, n: number, next: number, chunk: number, part: number) => void;
 /** the kernel module's mul_mat_chunks: rows taken `chunk` at a time from the counter at byte `next` */
 export type MulMatChunks = (vecDot: number, vecDotBatch: number, w: number, wRowBytes: number, x: number, xRowBytes: number,
   out: number, outRowFloats: number, rows: number, cols: number, nTok: number, next: number, chunk: number) => void;
@@ -28,6 +30,12 @@ export type MulMatChunks = (vecDot: number, vecDotBatch: number, w: number, wRow
  * waiting for it costs some microseconds, more than half of a small product saves.
  */
 export const MIN_PARALLEL_MACS = 1 << 18;
+
+/**
+ * The same threshold for a job (runJob), in its own rough unit of multiply-adds: attention's many
+ * short dot products and softmax, and SwiGLU's exponentials, cost more per unit than a mat-mul's.
+ */
+export const MIN_PARALLEL_WORK = 1 << 15;
 
 /** The compiled worker program (from src/ under vitest, the build in dist/; `npm test` builds first). */
 function workerProgram(): string {
@@ -105,6 +113,7 @@ export class ThreadPool {
     gen: number,
     private readonly mulMatKernel: MulMat,
     private readonly mulMatChunks: MulMatChunks,
+    private readonly runChunks: RunChunks,
   ) {
     this.c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
     this.next = control + 4 * NEXT;
@@ -130,7 +139,7 @@ export class ThreadPool {
    */
   static async start(
     threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, control: number,
-    table: TableBinding[], mulMat: MulMat, mulMatChunks: MulMatChunks,
+    table: TableBinding[], mulMat: MulMat, mulMatChunks: MulMatChunks, runChunks: RunChunks,
   ): Promise<ThreadPool> {
     const program = workerProgram();
     const c = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
@@ -154,7 +163,7 @@ export class ThreadPool {
       await Promise.all(workers.map((w) => w.terminate()));
       throw new QuantscopeError('wasm', `could not start ${threads - 1} kernel worker thread(s): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    const pool = new ThreadPool(threads, workers, memory, control, state, reasons, gen, mulMat, mulMatChunks);
+    const pool = new ThreadPool(threads, workers, memory, control, state, reasons, gen, mulMat, mulMatChunks, runChunks);
     workers.forEach((w, i) => {
       w.removeAllListeners();
       // kept for the pool's life: an 'error' event without a listener would be thrown on the main thread
@@ -185,6 +194,27 @@ export class ThreadPool {
       trapped = e; // wait for the workers first: they still write into the output
     }
     this.finish(trapped);
+  }
+
+  /**
+   * A job's items 0 … n − 1 over the threads (Engine.runJob). False, having run nothing, when the
+   * caller should run it on the main thread: small work, a failed pool, or more threads than the
+   * job has scratch for.
+   */
+  runJob(job: number, args: number, n: number, chunk: number, work: number, maxParts: number): boolean {
+    if (this.failed !== undefined || this.disposed || work < MIN_PARALLEL_WORK || this.parts > maxParts || !this.workersAlive()) return false;
+    const c = this.c;
+    c[ARGS] = job; c[ARGS + 1] = args; c[ARGS + 2] = n; c[ARGS + 3] = chunk;
+    Atomics.store(c, NEXT, 0);
+    this.post(OP_RUN);
+    let trapped: unknown;
+    try {
+      if (this.mainTakesChunks) this.runChunks(job, args, n, this.next, chunk, 0);
+    } catch (e) {
+      trapped = e;
+    }
+    this.finish(trapped, 'a job');
+    return true;
   }
 
   /**
@@ -232,13 +262,13 @@ export class ThreadPool {
   }
 
   /** Wait for the workers, then throw what went wrong, if anything: a death, a trap here, a trap there. */
-  private finish(trapped: unknown): void {
+  private finish(trapped: unknown, what = 'mul_mat'): void {
     this.wait();
     const failedPart = Atomics.exchange(this.c, FAILED, 0); // cleared whatever is thrown, or the next call would throw it
     if (Atomics.load(this.s, S_DEAD) !== 0) throw this.fail(true, trapped);
     if (trapped !== undefined) throw trapped;
     if (failedPart !== 0) {
-      throw new WebAssembly.RuntimeError(`kernel worker ${failedPart} trapped in mul_mat: ${readReason(this.reasons, failedPart) ?? 'no reason recorded'}`);
+      throw new WebAssembly.RuntimeError(`kernel worker ${failedPart} trapped in ${what}: ${readReason(this.reasons, failedPart) ?? 'no reason recorded'}`);
     }
   }
 
