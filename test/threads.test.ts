@@ -5,6 +5,9 @@ import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { loadModel, type Model } from '../src/index.js';
 import { chunkRows } from '../src/wasm/thread-control.js';
+import { createEngine } from '../src/wasm/instance.js';
+import { JobArgs } from '../src/model/jobs.js';
+import { mulberry32 } from './helpers/rng.js';
 import { modelPath } from './helpers/fixtures.js';
 
 const FILES = [
@@ -57,7 +60,6 @@ describe('threads: the same numbers as one thread, bit for bit', () => {
 
   it('mul_mat_chunks covers every row exactly once, whatever the chunk size', async () => {
     // a one-thread engine run through the chunked loop directly: out[r] = the F32 dot product of row r
-    const { createEngine } = await import('../src/wasm/instance.js');
     const engine = createEngine({ kernels: 'simd128' });
     try {
       const { arena, exports } = engine;
@@ -104,5 +106,47 @@ describe('threads: the same numbers as one thread, bit for bit', () => {
     expect(m.threads).toBe(1);
     m.dispose();
     await expect(loadModel(modelPath('stories260K.gguf'), { threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
+  });
+
+  it('attention and SwiGLU as jobs over 2 threads: bit for bit the single-call kernels, F32 and F16 caches', async () => {
+    const engine = createEngine({ kernels: 'simd128' });
+    try {
+      await engine.startThreads(2);
+      const { arena, exports } = engine;
+      const rnd = mulberry32(7);
+      const nHead = 8, nHeadKv = 2, headDim = 64, nTok = 3, nKv0 = 100, kvDim = nHeadKv * headDim, vStride = 128;
+      const qDim = nHead * headDim, scale = 1 / 8;
+      const jobs = new JobArgs(arena, headDim, vStride, 2);
+      const q = arena.alloc(4 * nTok * qDim), out = arena.alloc(4 * nTok * qDim), ref = arena.alloc(4 * nTok * qDim);
+      const scratch = arena.alloc(4 * (vStride + headDim));
+      const fill = (p: number, n: number) => { const v = arena.f32(p, n); for (let i = 0; i < n; i++) v[i] = rnd() * 2 - 1; };
+      fill(q, nTok * qDim);
+      for (const f16 of [false, true]) {
+        const bytes = f16 ? 2 : 4;
+        const kc = arena.alloc(bytes * vStride * kvDim), vt = arena.alloc(bytes * kvDim * vStride);
+        if (f16) {
+          // halves of random values in ±1 (exponent 14, 15 or below): any bit pattern with a small exponent
+          for (const p of [kc, vt]) { const h = new Uint16Array(arena.memory.buffer, p, vStride * kvDim); for (let i = 0; i < h.length; i++) h[i] = Math.floor(rnd() * 0x3bff) | (rnd() < 0.5 ? 0x8000 : 0); }
+        } else {
+          fill(kc, vStride * kvDim); fill(vt, kvDim * vStride);
+        }
+        for (let t = 0; t < nTok; t++) {
+          const qt = q + 4 * t * qDim, rt = ref + 4 * t * qDim;
+          if (f16) exports.attention_f16(qt, kc, vt, rt, scratch + 4 * headDim, scratch, nHead, nHeadKv, headDim, nKv0 + t, kvDim, vStride, scale, true);
+          else exports.attention(qt, kc, vt, rt, scratch, nHead, nHeadKv, headDim, nKv0 + t, kvDim, vStride, scale, true);
+        }
+        arena.f32(out, nTok * qDim).fill(NaN);
+        jobs.attention(engine, { q, kc, vt, out, nHead, nHeadKv, headDim, nKv0, kvRow: kvDim, vtStride: vStride, scale, nTok, f16 });
+        expect(Buffer.from(arena.bytes(out, 4 * nTok * qDim)).equals(Buffer.from(arena.bytes(ref, 4 * nTok * qDim))), f16 ? 'F16' : 'F32').toBe(true);
+      }
+      const nFf = 1000, rows = 5; // rows not a multiple of 16: libm's expf for the tails
+      const gate = arena.alloc(4 * nFf * rows), up = arena.alloc(4 * nFf * rows), o1 = arena.alloc(4 * nFf * rows), o2 = arena.alloc(4 * nFf * rows);
+      fill(gate, nFf * rows); fill(up, nFf * rows);
+      exports.silu_mul(gate, up, o1, nFf, rows);
+      jobs.siluMul(engine, gate, up, o2, nFf, rows);
+      expect(Buffer.from(arena.bytes(o2, 4 * nFf * rows)).equals(Buffer.from(arena.bytes(o1, 4 * nFf * rows)))).toBe(true);
+    } finally {
+      engine.dispose();
+    }
   });
 });

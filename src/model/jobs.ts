@@ -26,6 +26,7 @@ export class JobArgs {
   private readonly scratch: number;
   private readonly att: number;
   private readonly silu: number;
+  /** views made once: the engine's memory is shared, and growing a shared memory detaches no view */
   private readonly i32: Int32Array;
   private readonly f32: Float32Array;
 
