@@ -6,6 +6,8 @@
 export * from './index';
 export { vec_dot4_q4_0_q8_0_relaxed } from './quant/q4_0';
 export { vec_dot4_q8_0_q8_0_relaxed } from './quant/q8_0';
+export { vec_dot4_q4_K_q8_K_relaxed } from './quant/q4_k';
+export { vec_dot4_q6_K_q8_K_relaxed } from './quant/q6_k';
 
 /**
  * relaxed_madd on a case where fused and unfused results differ: a = 2^-24·(1 + 2^-23),

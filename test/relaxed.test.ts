@@ -1,8 +1,8 @@
 // The relaxed-SIMD kernel module (assembly/relaxed.ts, chosen by src/wasm/instance.ts where the
 // runtime validates it and its relaxed_madd is fused) must give the SIMD128 module's numbers bit for
 // bit: every fixture model with a tensor type that has relaxed kernels gives the same logits at every
-// prompt position and the same greedy tokens on both, and the kernel suites (rows4, quant-legacy,
-// kernels — whose engines take the relaxed module when it is usable) pass on it.
+// prompt position and the same greedy tokens on both, and the kernel suites (rows4, rows4-kquant,
+// quant-legacy, kernels — whose engines take the relaxed module when it is usable) pass on it.
 //
 // Node 20 runs relaxed SIMD only with --experimental-wasm-relaxed-simd, so there this file runs
 // itself and those suites in a child vitest with the flag (QUANTSCOPE_EXPECT_KERNELS=relaxed makes
@@ -43,10 +43,9 @@ if (relaxedSimdUsable()) {
   }
 
   describe('relaxed-SIMD kernels: the SIMD128 numbers, bit for bit', () => {
-    it('auto takes the relaxed module here; formats with relaxed kernels include Q4_0 and Q8_0', () => {
+    it('auto takes the relaxed module here; formats with relaxed kernels include Q4_0, Q8_0, Q4_K and Q6_K', () => {
       expect(createEngine().kind).toBe('relaxed');
-      expect(RELAXED_TYPES).toContain('Q4_0');
-      expect(RELAXED_TYPES).toContain('Q8_0');
+      for (const t of ['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K']) expect(RELAXED_TYPES).toContain(t);
       expect(files.length).toBeGreaterThanOrEqual(3);
     });
 
@@ -84,11 +83,12 @@ if (relaxedSimdUsable()) {
     };
 
     it('the model checks of this file and the kernel suites pass on the relaxed module', () => {
-      runChild(['--experimental-wasm-relaxed-simd'], ['test/relaxed.test.ts', 'test/rows4.test.ts', 'test/quant-legacy.test.ts', 'test/kernels.test.ts']);
+      runChild(['--experimental-wasm-relaxed-simd'],
+        ['test/relaxed.test.ts', 'test/rows4.test.ts', 'test/rows4-kquant.test.ts', 'test/quant-legacy.test.ts', 'test/kernels.test.ts']);
     }, 600_000);
 
     it('… and with every function held at V8\'s baseline tier', () => {
-      runChild(['--experimental-wasm-relaxed-simd', '--liftoff-only'], ['test/relaxed.test.ts', 'test/rows4.test.ts']);
+      runChild(['--experimental-wasm-relaxed-simd', '--liftoff-only'], ['test/relaxed.test.ts', 'test/rows4.test.ts', 'test/rows4-kquant.test.ts']);
     }, 600_000);
   });
 }

@@ -2,7 +2,8 @@
 // `vec_dot4_q6_K_q8_K`) and mul_mat running Q4_K / Q6_K rows through them:
 //
 // - out[r] of the four-row SIMD kernel == the one-row SIMD kernel (vec_dot_*_q8_K) of row r == its
-//   `_generic` twin == out[r] of the four-row generic twin, bit for bit, on random super-blocks spread
+//   `_generic` twin == out[r] of the four-row generic twin (== the relaxed-SIMD form, on the relaxed
+//   module: test/relaxed.test.ts runs this file there), bit for bit, on random super-blocks spread
 //   over rows (random bytes; the f16 fields with normal exponents, or any 16 bits: subnormals, zeros,
 //   Inf and NaN), activations quantized by quantize_row_q8_K from random floats of many magnitudes
 //   (down to where d8·d is an f32 subnormal, so the FMAs' small-result test fires) and raw Q8_K bytes
@@ -139,6 +140,13 @@ function checkFour(f: KFormat, wBytes: Uint8Array, xBytes: Uint8Array, nb: numbe
   kernel<Dot4>(dot4Name(f))(n, wp, rb, xp, out);
   kernel<Dot4>(dot4Name(f) + '_generic')(n, wp, rb, xp, outG);
   const four = getF32(out, 4), fourG = getF32(outG, 4);
+  if (engine.kind === 'relaxed') {
+    // the relaxed-SIMD module's form (x86_fma_relaxed in place of the f64 emulation)
+    const outR = alloc(16);
+    kernel<Dot4>(dot4Name(f) + '_relaxed')(n, wp, rb, xp, outR);
+    const fourR = getF32(outR, 4);
+    for (let r = 0; r < 4; r++) expect(sameF(fourR[r], four[r]), `${f.name} ${label}, row ${r}: relaxed ${fourR[r]} vs SIMD128 ${four[r]}`).toBe(true);
+  }
   for (let r = 0; r < 4; r++) {
     const one = kernel<Dot>(f.dot)(n, wp + r * rb, xp), oneG = kernel<Dot>(f.dot + '_generic')(n, wp + r * rb, xp);
     const at = `${f.name} ${label}, row ${r}`;
@@ -149,8 +157,13 @@ function checkFour(f: KFormat, wBytes: Uint8Array, xBytes: Uint8Array, nb: numbe
   return four;
 }
 
+it('runs on the kernel module asked for (QUANTSCOPE_EXPECT_KERNELS, set by test/relaxed.test.ts)', () => {
+  expect(engine.kind).toBe(process.env.QUANTSCOPE_EXPECT_KERNELS || engine.kind);
+});
+
 describe.each(FORMATS)('$name four-row kernel', (f) => {
   it('is the format\'s registered four-row kernel', () => {
+    if (engine.kind === 'relaxed') expect(engine.formats.get(f.typeId)!.spec.vecDot4Relaxed).toBe(dot4Name(f) + '_relaxed');
     expect(engine.formats.get(f.typeId)!.spec.vecDot4).toBe(dot4Name(f));
     expect(typeof kernel<unknown>(dot4Name(f))).toBe('function');
     expect(typeof kernel<unknown>(dot4Name(f) + '_generic')).toBe('function');

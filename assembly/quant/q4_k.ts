@@ -27,7 +27,7 @@ import {
 import {
   X86_L, X86_M, X86_ACC, X86_ACC_M, X86_AUX8, x86_clear, x86_lanes_add, x86_fma, x86_hsum8, x86_hsum4,
   x86_hsum8_f32x4, x86_hsum4_f32x4, x86_fma_sum_lo, x86_fma_sum_hi, x86_fma_ties, x86_fma_unsure, x86_fma_f32x4_slow,
-  
+  x86_fma_relaxed,
 } from '../util/x86';
 import { read_ahead, touch_limit } from '../util/readahead';
 import { demote_f64x2x2 } from '../util/fma';
@@ -205,6 +205,18 @@ const Q4_MASK = memory.data<u8>([15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0
 
 /** out[0..3] = vec_dot_q4_K_q8_K of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
 export function vec_dot4_q4_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  dot4_q4_K(false, n, w, rowBytes, x, out);
+}
+
+/**
+ * vec_dot4_q4_K_q8_K in the relaxed-SIMD module: the same integer lanes, the FMAs one
+ * f32x4.relaxed_madd per row and step (fused where this module is chosen) instead of the f64 emulation.
+ */
+export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  dot4_q4_K(true, n, w, rowBytes, x, out);
+}
+
+@inline function dot4_q4_K(relaxed: bool, n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
   const nb = n / QK_K;
   const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   const zero = i32x4.splat(0);
@@ -272,6 +284,10 @@ export function vec_dot4_q4_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
         a3 = q4k_acc(a3, v128.load(b3, 112), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 3, 3, 3, 3), m, out);
       }
       // acc[0 .. 3] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
+      if (relaxed) {
+        l0 = x86_fma_relaxed(l0, i32x4.shuffle(dd, dd, 0, 0, 0, 0), a0); l1 = x86_fma_relaxed(l1, i32x4.shuffle(dd, dd, 1, 1, 1, 1), a1);
+        l2 = x86_fma_relaxed(l2, i32x4.shuffle(dd, dd, 2, 2, 2, 2), a2); l3 = x86_fma_relaxed(l3, i32x4.shuffle(dd, dd, 3, 3, 3, 3), a3);
+      } else {
       const p0 = x86_fma_sum_lo(l0, d0, a0), q0 = x86_fma_sum_hi(l0, d0, a0);
       const p1 = x86_fma_sum_lo(l1, d1, a1), q1 = x86_fma_sum_hi(l1, d1, a1);
       const p2 = x86_fma_sum_lo(l2, d2, a2), q2 = x86_fma_sum_hi(l2, d2, a2);
@@ -283,6 +299,7 @@ export function vec_dot4_q4_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
         l2 = x86_fma_f32x4_slow(l2, d2, a2); l3 = x86_fma_f32x4_slow(l3, d3, a3);
       } else {
         l0 = r0; l1 = r1; l2 = r2; l3 = r3;
+      }
       }
     }
     { // x86 lanes 4 … 7: bytes 16 … 31 of every 32-byte quant chunk
@@ -320,6 +337,10 @@ export function vec_dot4_q4_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
         a3 = q4k_acc(a3, v128.load(b3, 128), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 3, 3, 3, 3), m, out);
       }
       // acc[4 .. 7] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
+      if (relaxed) {
+        u0 = x86_fma_relaxed(u0, i32x4.shuffle(dd, dd, 0, 0, 0, 0), a0); u1 = x86_fma_relaxed(u1, i32x4.shuffle(dd, dd, 1, 1, 1, 1), a1);
+        u2 = x86_fma_relaxed(u2, i32x4.shuffle(dd, dd, 2, 2, 2, 2), a2); u3 = x86_fma_relaxed(u3, i32x4.shuffle(dd, dd, 3, 3, 3, 3), a3);
+      } else {
       const p0 = x86_fma_sum_lo(u0, d0, a0), q0 = x86_fma_sum_hi(u0, d0, a0);
       const p1 = x86_fma_sum_lo(u1, d1, a1), q1 = x86_fma_sum_hi(u1, d1, a1);
       const p2 = x86_fma_sum_lo(u2, d2, a2), q2 = x86_fma_sum_hi(u2, d2, a2);
@@ -332,10 +353,18 @@ export function vec_dot4_q4_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
       } else {
         u0 = r0; u1 = r1; u2 = r2; u3 = r3;
       }
+      }
     }
     // the mins: acc_m = fma(M, f32(prod), acc_m)
     const bs0 = v128.load(xb + Q8_K_BSUMS), bs1 = v128.load(xb + Q8_K_BSUMS, 16);
     const bsE = i32x4.shuffle(bs0, bs1, 0, 2, 4, 6), bsO = i32x4.shuffle(bs0, bs1, 1, 3, 5, 7);
+    if (relaxed) {
+      m0 = x86_fma_relaxed(m0, i32x4.shuffle(dn, dn, 0, 0, 0, 0), mins_lanes_k4x(sm0, bsE, bsO));
+      m1 = x86_fma_relaxed(m1, i32x4.shuffle(dn, dn, 1, 1, 1, 1), mins_lanes_k4x(sm1, bsE, bsO));
+      m2 = x86_fma_relaxed(m2, i32x4.shuffle(dn, dn, 2, 2, 2, 2), mins_lanes_k4x(sm2, bsE, bsO));
+      m3 = x86_fma_relaxed(m3, i32x4.shuffle(dn, dn, 3, 3, 3, 3), mins_lanes_k4x(sm3, bsE, bsO));
+      continue;
+    }
     const n0 = f64x2.promote_low_f32x4(i32x4.shuffle(dn, dn, 0, 0, 0, 0)), k0 = mins_lanes_k4x(sm0, bsE, bsO);
     const n1 = f64x2.promote_low_f32x4(i32x4.shuffle(dn, dn, 1, 1, 1, 1)), k1 = mins_lanes_k4x(sm1, bsE, bsO);
     const n2 = f64x2.promote_low_f32x4(i32x4.shuffle(dn, dn, 2, 2, 2, 2)), k2 = mins_lanes_k4x(sm2, bsE, bsO);

@@ -29,7 +29,7 @@
 import { fp16_to_fp32, fp16x4_to_f32x4 } from '../util/fp16';
 import {
   X86_L, X86_ACC, X86_AUX8, x86_clear, x86_lanes_add, x86_fma, x86_hsum8,
-  x86_hsum8_f32x4, x86_fma_sum_lo, x86_fma_sum_hi, x86_fma_ties, x86_fma_unsure, x86_fma_f32x4_slow,
+  x86_hsum8_f32x4, x86_fma_sum_lo, x86_fma_sum_hi, x86_fma_ties, x86_fma_unsure, x86_fma_f32x4_slow, x86_fma_relaxed,
   
 } from '../util/x86';
 import { read_ahead, touch_limit } from '../util/readahead';
@@ -210,6 +210,18 @@ const Q6_MASKS = memory.data<u8>([
 
 /** out[0..3] = vec_dot_q6_K_q8_K of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
 export function vec_dot4_q6_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  dot4_q6_K(false, n, w, rowBytes, x, out);
+}
+
+/**
+ * vec_dot4_q6_K_q8_K in the relaxed-SIMD module: the same integer lanes, the FMAs one
+ * f32x4.relaxed_madd per row and step (fused where this module is chosen) instead of the f64 emulation.
+ */
+export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+  dot4_q6_K(true, n, w, rowBytes, x, out);
+}
+
+@inline function dot4_q6_K(relaxed: bool, n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
   const nb = n / QK_K;
   const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   const zero = i32x4.splat(0);
@@ -296,6 +308,10 @@ export function vec_dot4_q6_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
         a3 = q6k_acc(a3, q6_t3(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 203), mff, out);
       }
       // acc[0 .. 3] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
+      if (relaxed) {
+        l0 = x86_fma_relaxed(l0, i32x4.shuffle(dd, dd, 0, 0, 0, 0), a0); l1 = x86_fma_relaxed(l1, i32x4.shuffle(dd, dd, 1, 1, 1, 1), a1);
+        l2 = x86_fma_relaxed(l2, i32x4.shuffle(dd, dd, 2, 2, 2, 2), a2); l3 = x86_fma_relaxed(l3, i32x4.shuffle(dd, dd, 3, 3, 3, 3), a3);
+      } else {
       const p0 = x86_fma_sum_lo(l0, d0, a0), q0 = x86_fma_sum_hi(l0, d0, a0);
       const p1 = x86_fma_sum_lo(l1, d1, a1), q1 = x86_fma_sum_hi(l1, d1, a1);
       const p2 = x86_fma_sum_lo(l2, d2, a2), q2 = x86_fma_sum_hi(l2, d2, a2);
@@ -307,6 +323,7 @@ export function vec_dot4_q6_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
         l2 = x86_fma_f32x4_slow(l2, d2, a2); l3 = x86_fma_f32x4_slow(l3, d3, a3);
       } else {
         l0 = r0; l1 = r1; l2 = r2; l3 = r3;
+      }
       }
     }
     { // x86 lanes 4 … 7: bytes 16 … 31 of every 32-value chunk
@@ -368,6 +385,10 @@ export function vec_dot4_q6_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
         a3 = q6k_acc(a3, q6_t3(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 204), mff, out);
       }
       // acc[4 .. 7] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
+      if (relaxed) {
+        h0 = x86_fma_relaxed(h0, i32x4.shuffle(dd, dd, 0, 0, 0, 0), a0); h1 = x86_fma_relaxed(h1, i32x4.shuffle(dd, dd, 1, 1, 1, 1), a1);
+        h2 = x86_fma_relaxed(h2, i32x4.shuffle(dd, dd, 2, 2, 2, 2), a2); h3 = x86_fma_relaxed(h3, i32x4.shuffle(dd, dd, 3, 3, 3, 3), a3);
+      } else {
       const p0 = x86_fma_sum_lo(h0, d0, a0), q0 = x86_fma_sum_hi(h0, d0, a0);
       const p1 = x86_fma_sum_lo(h1, d1, a1), q1 = x86_fma_sum_hi(h1, d1, a1);
       const p2 = x86_fma_sum_lo(h2, d2, a2), q2 = x86_fma_sum_hi(h2, d2, a2);
@@ -379,6 +400,7 @@ export function vec_dot4_q6_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, ou
         h2 = x86_fma_f32x4_slow(h2, d2, a2); h3 = x86_fma_f32x4_slow(h3, d3, a3);
       } else {
         h0 = r0; h1 = r1; h2 = r2; h3 = r3;
+      }
       }
     }
   }

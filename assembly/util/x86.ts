@@ -176,3 +176,13 @@ export const X86_AUX8: usize = memory.data(256);
 export function x86_fma_f32x4_slow(acc: v128, d: v128, lanes: v128): v128 {
   return fma_f32x4_exact(f32x4.convert_i32x4_s(lanes), f32x4.splat(<f32>f64x2.extract_lane(d, 0)), acc);
 }
+
+/**
+ * acc = fma(d, f32(lanes), acc) as one f32x4.relaxed_madd (`d`: f32 in every lane): the four-row
+ * K-quant kernels of the relaxed-SIMD module, chosen only where relaxed_madd is fused, so the bits
+ * are x86_fma_f32x4's. Compiled into that module alone (the SIMD128 one has no relaxed opcodes).
+ */
+@inline export function x86_fma_relaxed(acc: v128, d: v128, lanes: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(f32x4.convert_i32x4_s(lanes), d, acc);
+  return unreachable();
+}

@@ -64,9 +64,9 @@ const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDo
   ['Q8_0', 'q8_0', 'vec_dot_q8_0_q8_0', 'dequantize_row_q8_0', undefined, 'vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_relaxed'],
   ['Q2_K', 'q8_K', 'vec_dot_q2_K_q8_K', 'dequantize_row_q2_K'],
   ['Q3_K', 'q8_K', 'vec_dot_q3_K_q8_K', 'dequantize_row_q3_K'],
-  ['Q4_K', 'q8_K', 'vec_dot_q4_K_q8_K', 'dequantize_row_q4_K', undefined, 'vec_dot4_q4_K_q8_K'],
+  ['Q4_K', 'q8_K', 'vec_dot_q4_K_q8_K', 'dequantize_row_q4_K', undefined, 'vec_dot4_q4_K_q8_K', 'vec_dot4_q4_K_q8_K_relaxed'],
   ['Q5_K', 'q8_K', 'vec_dot_q5_K_q8_K', 'dequantize_row_q5_K'],
-  ['Q6_K', 'q8_K', 'vec_dot_q6_K_q8_K', 'dequantize_row_q6_K', undefined, 'vec_dot4_q6_K_q8_K'],
+  ['Q6_K', 'q8_K', 'vec_dot_q6_K_q8_K', 'dequantize_row_q6_K', undefined, 'vec_dot4_q6_K_q8_K', 'vec_dot4_q6_K_q8_K_relaxed'],
   ['IQ4_NL', 'q8_0', 'vec_dot_iq4_nl_q8_0', 'dequantize_row_iq4_nl', 'vec_dot_iq4_nl_q8_0_tinyblas'],
   ['IQ4_XS', 'q8_K', 'vec_dot_iq4_xs_q8_K', 'dequantize_row_iq4_xs'],
 ];
