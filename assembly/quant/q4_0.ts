@@ -155,25 +155,48 @@ export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: u
 
 // ---- relaxed SIMD (the kernels-relaxed module, chosen at load where the runtime has relaxed SIMD
 // and its relaxed_madd is fused; src/wasm/instance.ts) ---------------------------------------------
-// The integer block sums as in vec_dot4_q4_0_q8_0; the four rows' fused multiply-adds of a block are
+// The nibbles (0 … 15) are 7-bit, so the integer block sums take the i8 dot product:
+// i16x8.relaxed_dot_i8x16_i7x16_s(x, q) is Σ of two products x·q per i16 lane, exact (|·| ≤ 2·128·15)
+// on every implementation (pmaddubsw on x86), and the four rows' fused multiply-adds of a block are
 // one f32x4.relaxed_madd (fused on x86 with FMA3, checked at load) instead of the f64 emulation.
-// i32x4.relaxed_dot_i8x16_i7x16_add_s would suit the nibbles (0..15) but is not used: Node 20's
-// baseline compiler (Liftoff, V8 11.3, --experimental-wasm-relaxed-simd) computes it with the
-// operands' roles swapped — other sums than its optimizing tier for the same code — so a kernel
-// using it would change its results when V8 tiers it up.
+// Not i32x4.relaxed_dot_i8x16_i7x16_add_s: Node 20's baseline compiler (Liftoff, V8 11.3, with
+// --experimental-wasm-relaxed-simd) adds its accumulator operand twice — other sums than its
+// optimizing tier for the same code (V8 12.4, Node 22, agrees in both tiers).
+
+/** Σ q·x over one block as four i32 partial sums: `qs` the 16 weight bytes, xl / xh the activation's
+ *  quants of elements 0 … 15 / 16 … 31 (low / high nibbles); m8: 0x0f in every byte */
+@inline function nibble_dot_relaxed(qs: v128, xl: v128, xh: v128, m8: v128): v128 {
+  const lo = i16x8.relaxed_dot_i8x16_i7x16_s(xl, v128.and(qs, m8));
+  const hi = i16x8.relaxed_dot_i8x16_i7x16_s(xh, v128.and(i16x8.shr_u(qs, 4), m8));
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi)); // |lo + hi| ≤ 4·128·15 fits i16
+}
+
+/** block_sums4 by the i8 dot product: [Σ (q − 8)·x of block o of rows w0 … w3], exact i32 */
+@inline function block_sums4_relaxed(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize, m8: v128): v128 {
+  const xl = v128.load(xb + 2), xh = v128.load(xb + 18);
+  const sums = hsum_i32x4x4(
+    nibble_dot_relaxed(v128.load(w0 + o + 2), xl, xh, m8), nibble_dot_relaxed(v128.load(w1 + o + 2), xl, xh, m8),
+    nibble_dot_relaxed(v128.load(w2 + o + 2), xl, xh, m8), nibble_dot_relaxed(v128.load(w3 + o + 2), xl, xh, m8));
+  const sumx = hsum_i32x4_splat(i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extadd_pairwise_i8x16_s(xl), i16x8.extadd_pairwise_i8x16_s(xh))));
+  return i32x4.sub(sums, i32x4.shl(sumx, 3));
+}
+
+/** 0x0f in every byte */
+const NIBBLE_MASK = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15], 16);
 
 /** vec_dot4_q4_0_q8_0 with relaxed SIMD (identical results where relaxed_madd is fused) */
 export function vec_dot4_q4_0_q8_0_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
   const nb = n / QK;
   const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   let acc = f32x4.splat(0);
+  const m8 = v128.load(NIBBLE_MASK); // loaded once (V8 would build the constant anew in every block)
   // read-ahead (util/readahead.ts): the next four rows, 4·Q4_0_BYTES bytes (2 lines) per block
   const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
   let touched = i32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
     touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q4_0_BYTES, limit), 2);
     const xb = block_at(x, ib, Q8_0_BYTES), o = <usize>ib * Q4_0_BYTES;
-    const sumi = block_sums4(w, w1, w2, w3, o, xb);
+    const sumi = block_sums4_relaxed(w, w1, w2, w3, o, xb, m8);
     acc = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sumi), scales4(w, w1, w2, w3, o, xb), acc);
   }
   v128.store(out, acc);

@@ -187,11 +187,32 @@ const Q4_MASK = memory.data<u8>([15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0
  * chunk's activation vectors live at once) and the next row's loads after it (rather than all of a
  * chunk's loads hoisted to its top).
  */
-@inline function q4k_acc(acc: v128, qs: v128, xe: v128, xo: v128, ye: v128, yo: v128, sc: v128, m: v128, out: usize): v128 {
-  const a = i32x4.add(acc, q4k_quads(qs, xe, xo, ye, yo, sc, m));
+@inline function q4k_acc(
+  relaxed: bool, acc: v128, qs: v128, xv: v128, yv: v128, xe: v128, xo: v128, ye: v128, yo: v128, sc: v128, m: v128, out: usize,
+): v128 {
+  const a = i32x4.add(acc, relaxed ? q4k_quads_relaxed(qs, xv, yv, sc, m) : q4k_quads(qs, xe, xo, ye, yo, sc, m));
   v128.store(out, a);
   return a;
 }
+
+/**
+ * q4k_quads by the i8 dot product (the relaxed-SIMD module): the nibbles (0 … 15) are 7-bit, so
+ * i16x8.relaxed_dot_i8x16_i7x16_s of the activation bytes xv (low sub-block) / yv (high) with them
+ * is exact on every implementation (see q4_0.ts), two products per i16 lane; pairwise sums give the
+ * x86 lanes Qlo / Qhi, which go into the halves of each i32 lane for the dot with the scale pair, as
+ * in q4k_quads. `m8`: 0x0f in every byte.
+ */
+@inline function q4k_quads_relaxed(qs: v128, xv: v128, yv: v128, sc: v128, m8: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const lo = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(xv, v128.and(qs, m8)));
+    const hi = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(yv, v128.and(i16x8.shr_u(qs, 4), m8)));
+    return i32x4.dot_i16x8_s(i8x16.shuffle(lo, i32x4.shl(hi, 16), 0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31), sc);
+  }
+  return unreachable();
+}
+
+/** 0x0f in every byte */
+const NIBBLE_MASK = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15], 16);
 
 /**
  * mins_lanes_k4 with the bsums rearranged once for four rows: bsE / bsO hold in i32 lane k the
@@ -220,7 +241,8 @@ export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
   const nb = n / QK_K;
   const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   const zero = i32x4.splat(0);
-  const m = v128.load(Q4_MASK); // loaded once (V8 would build the constant anew in every chunk)
+  // loaded once (V8 would build the constant anew in every chunk): 0x000f per i16, or 0x0f per byte
+  const m = v128.load(relaxed ? NIBBLE_MASK : Q4_MASK);
   // rows 0..3: acc[0..3] in l*, acc[4..7] in u*, acc_m in m*
   let l0 = zero, l1 = zero, l2 = zero, l3 = zero;
   let u0 = zero, u1 = zero, u2 = zero, u3 = zero;
@@ -254,34 +276,34 @@ export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
       { // chunk 0: sub-blocks 0 (low nibbles) and 1 (high nibbles)
         const xv = v128.load(xb, 4), yv = v128.load(xb, 36);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 16), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 0, 0, 0, 0), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 16), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 0, 0, 0, 0), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 16), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 0, 0, 0, 0), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 16), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 0, 0, 0, 0), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 16), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 0, 0, 0, 0), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 16), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 0, 0, 0, 0), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 16), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 0, 0, 0, 0), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 16), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 0, 0, 0, 0), m, out);
       }
       { // chunk 1: sub-blocks 2 (low nibbles) and 3 (high nibbles)
         const xv = v128.load(xb, 68), yv = v128.load(xb, 100);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 48), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 1, 1, 1, 1), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 48), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 1, 1, 1, 1), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 48), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 1, 1, 1, 1), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 48), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 1, 1, 1, 1), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 48), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 1, 1, 1, 1), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 48), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 1, 1, 1, 1), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 48), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 1, 1, 1, 1), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 48), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 1, 1, 1, 1), m, out);
       }
       { // chunk 2: sub-blocks 4 (low nibbles) and 5 (high nibbles)
         const xv = v128.load(xb, 132), yv = v128.load(xb, 164);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 80), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 2, 2, 2, 2), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 80), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 2, 2, 2, 2), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 80), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 2, 2, 2, 2), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 80), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 2, 2, 2, 2), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 80), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 2, 2, 2, 2), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 80), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 2, 2, 2, 2), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 80), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 2, 2, 2, 2), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 80), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 2, 2, 2, 2), m, out);
       }
       { // chunk 3: sub-blocks 6 (low nibbles) and 7 (high nibbles)
         const xv = v128.load(xb, 196), yv = v128.load(xb, 228);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 112), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 3, 3, 3, 3), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 112), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 3, 3, 3, 3), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 112), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 3, 3, 3, 3), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 112), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 3, 3, 3, 3), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 112), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 3, 3, 3, 3), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 112), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 3, 3, 3, 3), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 112), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 3, 3, 3, 3), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 112), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 3, 3, 3, 3), m, out);
       }
       // acc[0 .. 3] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
       if (relaxed) {
@@ -307,34 +329,34 @@ export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
       { // chunk 0: sub-blocks 0 (low nibbles) and 1 (high nibbles)
         const xv = v128.load(xb, 20), yv = v128.load(xb, 52);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 32), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 0, 0, 0, 0), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 32), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 0, 0, 0, 0), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 32), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 0, 0, 0, 0), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 32), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 0, 0, 0, 0), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 32), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 0, 0, 0, 0), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 32), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 0, 0, 0, 0), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 32), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 0, 0, 0, 0), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 32), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 0, 0, 0, 0), m, out);
       }
       { // chunk 1: sub-blocks 2 (low nibbles) and 3 (high nibbles)
         const xv = v128.load(xb, 84), yv = v128.load(xb, 116);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 64), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 1, 1, 1, 1), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 64), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 1, 1, 1, 1), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 64), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 1, 1, 1, 1), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 64), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 1, 1, 1, 1), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 64), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 1, 1, 1, 1), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 64), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 1, 1, 1, 1), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 64), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 1, 1, 1, 1), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 64), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 1, 1, 1, 1), m, out);
       }
       { // chunk 2: sub-blocks 4 (low nibbles) and 5 (high nibbles)
         const xv = v128.load(xb, 148), yv = v128.load(xb, 180);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 96), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 2, 2, 2, 2), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 96), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 2, 2, 2, 2), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 96), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 2, 2, 2, 2), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 96), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 2, 2, 2, 2), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 96), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 2, 2, 2, 2), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 96), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 2, 2, 2, 2), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 96), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 2, 2, 2, 2), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 96), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 2, 2, 2, 2), m, out);
       }
       { // chunk 3: sub-blocks 6 (low nibbles) and 7 (high nibbles)
         const xv = v128.load(xb, 212), yv = v128.load(xb, 244);
         const xe = even_i16(xv), xo = odd_i16(xv), ye = even_i16(yv), yo = odd_i16(yv);
-        a0 = q4k_acc(a0, v128.load(b0, 128), xe, xo, ye, yo, i32x4.shuffle(s0, s0, 3, 3, 3, 3), m, out);
-        a1 = q4k_acc(a1, v128.load(b1, 128), xe, xo, ye, yo, i32x4.shuffle(s1, s1, 3, 3, 3, 3), m, out);
-        a2 = q4k_acc(a2, v128.load(b2, 128), xe, xo, ye, yo, i32x4.shuffle(s2, s2, 3, 3, 3, 3), m, out);
-        a3 = q4k_acc(a3, v128.load(b3, 128), xe, xo, ye, yo, i32x4.shuffle(s3, s3, 3, 3, 3, 3), m, out);
+        a0 = q4k_acc(relaxed, a0, v128.load(b0, 128), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s0, s0, 3, 3, 3, 3), m, out);
+        a1 = q4k_acc(relaxed, a1, v128.load(b1, 128), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s1, s1, 3, 3, 3, 3), m, out);
+        a2 = q4k_acc(relaxed, a2, v128.load(b2, 128), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s2, s2, 3, 3, 3, 3), m, out);
+        a3 = q4k_acc(relaxed, a3, v128.load(b3, 128), xv, yv, xe, xo, ye, yo, i32x4.shuffle(s3, s3, 3, 3, 3, 3), m, out);
       }
       // acc[4 .. 7] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
       if (relaxed) {

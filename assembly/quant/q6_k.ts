@@ -194,10 +194,26 @@ export function vec_dot_q6_K_q8_K(n: i32, w: usize, x: usize): f32 {
  * chunk's activation vectors live at once) and the next row's loads after it (rather than all of a
  * chunk's loads hoisted to its top).
  */
-@inline function q6k_acc(acc: v128, p: v128, xe: v128, xo: v128, x32: v128, sc: v128, mff: v128, out: usize): v128 {
-  const a = i32x4.add(acc, q6k_quads(p, xe, xo, x32, sc, mff));
+@inline function q6k_acc(
+  relaxed: bool, acc: v128, p: v128, xv: v128, xe: v128, xo: v128, x32: v128, sc: v128, mff: v128, out: usize,
+): v128 {
+  const a = i32x4.add(acc, relaxed ? q6k_quads_relaxed(p, xv, x32, sc) : q6k_quads(p, xe, xo, x32, sc, mff));
   v128.store(out, a);
   return a;
+}
+
+/**
+ * q6k_quads by the i8 dot product (the relaxed-SIMD module): the quants (0 … 63) are 7-bit, so
+ * i16x8.relaxed_dot_i8x16_i7x16_s of the activation bytes xv with them is exact on every
+ * implementation (see q4_0.ts), two products per i16 lane (|·| ≤ 2·63·128); pairwise sums give the
+ * x86 lanes.
+ */
+@inline function q6k_quads_relaxed(p: v128, xv: v128, x32: v128, sc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const s = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(xv, p));
+    return i32x4.mul(i32x4.sub(s, x32), i32x4.shr_s(sc, 24));
+  }
+  return unreachable();
 }
 
 /** 0x0f and 0x30 in every byte, 0x00ff and 32 in every i16 lane */
@@ -253,59 +269,59 @@ export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
       let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
       { // values 0 … 15: sub-block 0
         const xv = v128.load(xb, 4), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t0(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 189), mff, out);
-        a1 = q6k_acc(a1, q6_t0(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 189), mff, out);
-        a2 = q6k_acc(a2, q6_t0(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 189), mff, out);
-        a3 = q6k_acc(a3, q6_t0(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 189), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 189), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 189), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 189), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 189), mff, out);
       }
       { // values 32 … 47: sub-block 2
         const xv = v128.load(xb, 36), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t1(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 191), mff, out);
-        a1 = q6k_acc(a1, q6_t1(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 191), mff, out);
-        a2 = q6k_acc(a2, q6_t1(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 191), mff, out);
-        a3 = q6k_acc(a3, q6_t1(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 191), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 191), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 191), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 191), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 191), mff, out);
       }
       { // values 64 … 79: sub-block 4
         const xv = v128.load(xb, 68), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t2(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 193), mff, out);
-        a1 = q6k_acc(a1, q6_t2(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 193), mff, out);
-        a2 = q6k_acc(a2, q6_t2(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 193), mff, out);
-        a3 = q6k_acc(a3, q6_t2(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 193), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 193), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 193), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 193), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 193), mff, out);
       }
       { // values 96 … 111: sub-block 6
         const xv = v128.load(xb, 100), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t3(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 195), mff, out);
-        a1 = q6k_acc(a1, q6_t3(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 195), mff, out);
-        a2 = q6k_acc(a2, q6_t3(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 195), mff, out);
-        a3 = q6k_acc(a3, q6_t3(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 195), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 195), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 195), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 195), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 195), mff, out);
       }
       { // values 128 … 143: sub-block 8
         const xv = v128.load(xb, 132), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t0(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 197), mff, out);
-        a1 = q6k_acc(a1, q6_t0(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 197), mff, out);
-        a2 = q6k_acc(a2, q6_t0(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 197), mff, out);
-        a3 = q6k_acc(a3, q6_t0(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 197), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 197), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 197), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 197), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 197), mff, out);
       }
       { // values 160 … 175: sub-block 10
         const xv = v128.load(xb, 164), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t1(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 199), mff, out);
-        a1 = q6k_acc(a1, q6_t1(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 199), mff, out);
-        a2 = q6k_acc(a2, q6_t1(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 199), mff, out);
-        a3 = q6k_acc(a3, q6_t1(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 199), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 199), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 199), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 199), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 199), mff, out);
       }
       { // values 192 … 207: sub-block 12
         const xv = v128.load(xb, 196), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t2(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 201), mff, out);
-        a1 = q6k_acc(a1, q6_t2(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 201), mff, out);
-        a2 = q6k_acc(a2, q6_t2(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 201), mff, out);
-        a3 = q6k_acc(a3, q6_t2(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 201), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 201), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 201), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 201), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 201), mff, out);
       }
       { // values 224 … 239: sub-block 14
         const xv = v128.load(xb, 228), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t3(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 203), mff, out);
-        a1 = q6k_acc(a1, q6_t3(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 203), mff, out);
-        a2 = q6k_acc(a2, q6_t3(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 203), mff, out);
-        a3 = q6k_acc(a3, q6_t3(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 203), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 203), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 203), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 203), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 203), mff, out);
       }
       // acc[0 .. 3] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
       if (relaxed) {
@@ -330,59 +346,59 @@ export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
       let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
       { // values 16 … 31: sub-block 1
         const xv = v128.load(xb, 20), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t0(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 190), mff, out);
-        a1 = q6k_acc(a1, q6_t0(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 190), mff, out);
-        a2 = q6k_acc(a2, q6_t0(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 190), mff, out);
-        a3 = q6k_acc(a3, q6_t0(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 190), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 190), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 190), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 190), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 190), mff, out);
       }
       { // values 48 … 63: sub-block 3
         const xv = v128.load(xb, 52), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t1(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 192), mff, out);
-        a1 = q6k_acc(a1, q6_t1(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 192), mff, out);
-        a2 = q6k_acc(a2, q6_t1(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 192), mff, out);
-        a3 = q6k_acc(a3, q6_t1(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 192), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 192), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 192), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 192), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 192), mff, out);
       }
       { // values 80 … 95: sub-block 5
         const xv = v128.load(xb, 84), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t2(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 194), mff, out);
-        a1 = q6k_acc(a1, q6_t2(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 194), mff, out);
-        a2 = q6k_acc(a2, q6_t2(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 194), mff, out);
-        a3 = q6k_acc(a3, q6_t2(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 194), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 194), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 194), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 194), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 194), mff, out);
       }
       { // values 112 … 127: sub-block 7
         const xv = v128.load(xb, 116), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t3(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 196), mff, out);
-        a1 = q6k_acc(a1, q6_t3(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 196), mff, out);
-        a2 = q6k_acc(a2, q6_t3(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 196), mff, out);
-        a3 = q6k_acc(a3, q6_t3(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 196), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 196), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 196), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 196), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 196), mff, out);
       }
       { // values 144 … 159: sub-block 9
         const xv = v128.load(xb, 148), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t0(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 198), mff, out);
-        a1 = q6k_acc(a1, q6_t0(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 198), mff, out);
-        a2 = q6k_acc(a2, q6_t0(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 198), mff, out);
-        a3 = q6k_acc(a3, q6_t0(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 198), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 198), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 198), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 198), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 198), mff, out);
       }
       { // values 176 … 191: sub-block 11
         const xv = v128.load(xb, 180), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t1(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 200), mff, out);
-        a1 = q6k_acc(a1, q6_t1(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 200), mff, out);
-        a2 = q6k_acc(a2, q6_t1(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 200), mff, out);
-        a3 = q6k_acc(a3, q6_t1(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 200), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 200), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 200), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 200), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 200), mff, out);
       }
       { // values 208 … 223: sub-block 13
         const xv = v128.load(xb, 212), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t2(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 202), mff, out);
-        a1 = q6k_acc(a1, q6_t2(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 202), mff, out);
-        a2 = q6k_acc(a2, q6_t2(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 202), mff, out);
-        a3 = q6k_acc(a3, q6_t2(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 202), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 202), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 202), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 202), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 202), mff, out);
       }
       { // values 240 … 255: sub-block 15
         const xv = v128.load(xb, 244), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(a0, q6_t3(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b0, 204), mff, out);
-        a1 = q6k_acc(a1, q6_t3(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b1, 204), mff, out);
-        a2 = q6k_acc(a2, q6_t3(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b2, 204), mff, out);
-        a3 = q6k_acc(a3, q6_t3(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xe, xo, x32, v128.load32_splat(b3, 204), mff, out);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 204), mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 204), mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 204), mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 204), mff, out);
       }
       // acc[4 .. 7] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
       if (relaxed) {
