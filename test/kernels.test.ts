@@ -16,7 +16,7 @@ import { FORMATS, activationRowBytes, rowBytes, runnableFormat } from '../src/qu
 import { readJsonFixture } from './helpers/fixtures.js';
 import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 import { compileTestKernels } from './helpers/test-kernels.js';
-import { mulberry32 } from './helpers/rng.js';
+import { mulberry32, randInt, type Rng, uniform } from './helpers/rng.js';
 import { exponentOf, halfToNumber, numberToHalf, roundHalfEven, roundToHalf } from './helpers/half.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -82,11 +82,6 @@ const getBytes = (p: number, n: number): Uint8Array => arena.bytes(p, n).slice()
 // ------------------------------------------------------------------------------------------------
 // numeric helpers
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-type Rng = () => number;
-const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
-const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
-
 /** n f32 values: uniform in ±scale, or with mixed magnitudes (±scale·2^[-4,4]) to stress ordering. */
 function randomF32(rng: Rng, n: number, scale = 1, mixed = false): Float32Array {
   const a = new Float32Array(n);
@@ -103,9 +98,6 @@ const nextDown32 = (x: number) => bitsF32(f32Bits(x) - 1);
 
 /** Spacing of f32 values at |y| (subnormal spacing 2^-149 below 2^-126). */
 const ulp32 = (y: number): number => (y === 0 ? 2 ** -149 : 2 ** Math.max(exponentOf(y) - 23, -149));
-
-
-
 
 /** γ_n = n·u/(1-n·u): bound on |fl(Σ x_i y_i) - Σ x_i y_i| / Σ|x_i y_i| in any order (plus an
  *  underflow allowance of 2^-150 per product, the absolute error of a gradual-underflow product). */

@@ -29,7 +29,8 @@ import { createEngine } from '../src/wasm/instance.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
-import { mulberry32 } from './helpers/rng.js';
+import { mulberry32, randInt, type Rng } from './helpers/rng.js';
+import { halfToNumber } from './helpers/half.js';
 import { testMemory } from './helpers/test-memory.js';
 
 const Q2_K = 10;
@@ -61,19 +62,6 @@ const { alloc, putBytes, putF32, getF32, getBytes } = testMemory(arena);
 
 // ------------------------------------------------------------------------------------------------
 // numeric helpers
-
-type Rng = () => number;
-const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
-
-/** Independent IEEE half decoder. */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 /** A finite half bit pattern: ±0, the largest (±65504), subnormals, or any other finite value. */
 function randomHalf(rng: Rng): number {

@@ -28,7 +28,8 @@ import { createEngine, type KernelExports } from '../src/wasm/instance.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { GGML_TYPES } from '../src/quant/ggml-types.js';
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
-import { mulberry32 } from './helpers/rng.js';
+import { mulberry32, randInt, type Rng } from './helpers/rng.js';
+import { halfToNumber } from './helpers/half.js';
 import { testMemory } from './helpers/test-memory.js';
 
 type Ptr = number;
@@ -61,20 +62,6 @@ const { alloc, putBytes, putF32, getF32, getBytes, releaseAll } = testMemory(are
 
 // ------------------------------------------------------------------------------------------------
 // numbers
-
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1) */
-type Rng = () => number;
-const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
-
-/** IEEE half decoder, independent of the kernels: (-1)^s · 2^(e-15) · (1 + m/1024), subnormals 2^-24·m */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 /** A finite f16 bit pattern: ±0, ±65504, subnormals, large (2^10..2^15) and ordinary normals. */
 function randomHalf(rng: Rng): number {

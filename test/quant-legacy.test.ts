@@ -36,7 +36,8 @@ import { FORMATS as RUNNABLE, activationRowBytes, rowBytes, runnableFormat } fro
 import { FIXTURES, readJsonFixture } from './helpers/fixtures.js';
 import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 import { compileTestKernels } from './helpers/test-kernels.js';
-import { mulberry32 } from './helpers/rng.js';
+import { mulberry32, randInt, type Rng, uniform } from './helpers/rng.js';
+import { exponentOf, halfToNumber, numberToHalf, roundHalfEven } from './helpers/half.js';
 
 type Ptr = number;
 interface LegacyExports {
@@ -126,9 +127,6 @@ const fr = Math.fround;
 const gamma = (k: number, u = U) => (k * u) / (1 - k * u);
 const sameF = (a: number, b: number) => Object.is(a, b);
 
-type Rng = () => number;
-const uniform = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng();
-const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 function randomF32(rng: Rng, n: number, scale = 1, mixed = false): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = (2 * rng() - 1) * scale * (mixed ? 2 ** uniform(rng, -4, 4) : 1);
@@ -138,42 +136,6 @@ function randomF32(rng: Rng, n: number, scale = 1, mixed = false): Float32Array 
 const bitBuf = new DataView(new ArrayBuffer(4));
 const f32Bits = (x: number): number => (bitBuf.setFloat32(0, x), bitBuf.getUint32(0));
 const bitsF32 = (b: number): number => (bitBuf.setUint32(0, b >>> 0), bitBuf.getFloat32(0));
-
-function exponentOf(a: number): number {
-  a = Math.abs(a);
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  return e;
-}
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
-/** IEEE half → number: (-1)^s · 2^(e-15) · (1 + m/1024), subnormals 2^-24·m. */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-/** number → half bits, round to nearest even (finite inputs within the half range in these tests). */
-function numberToHalf(x: number): number {
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24);
-  const e = exponentOf(a);
-  let m = roundHalfEven((a / 2 ** e) * 1024);
-  let E = e + 15;
-  if (m === 2048) { m = 1024; E++; }
-  if (E >= 31) return sign | 0x7c00;
-  return sign | (E << 10) | (m - 1024);
-}
 
 /**
  * number → the value of the nearest bf16 (8 significant bits, exponent range of f32, subnormal

@@ -10,29 +10,21 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { loadModel, type Model } from '../src/index.js';
 import { FORMATS } from '../src/quant/formats.js';
 import { ggmlTypeName } from '../src/quant/ggml-types.js';
 import { readGguf } from '../src/gguf/reader.js';
 import { createEngine, relaxedSimdUsable, type KernelKind } from '../src/wasm/instance.js';
 import { FIXTURES, ROOT, modelPath } from './helpers/fixtures.js';
+import { greedyRun } from './helpers/greedy-run.js';
 import { readdirSync } from 'node:fs';
 
-const PROMPT = 'And it came to pass, when the people were come to the king, that they took';
 /** weight types whose four-row kernels have a relaxed-SIMD form */
 const RELAXED_TYPES = new Set([...FORMATS.values()].filter((f) => f.vecDot4Relaxed).map((f) => f.type.name));
 
 async function run(file: string, kernels: KernelKind, threads = 1) {
-  const model: Model = await loadModel(modelPath(file), { kernels, threads });
-  try {
-    expect(model.loaded.engine.kind).toBe(kernels);
-    const session = model.createSession({ contextSize: 64 });
-    const all = session.evaluate(model.tokenize(PROMPT), { logits: 'all' });
-    const gen = await session.complete([], { maxTokens: 12, temperature: 0 });
-    return { all, tokens: gen.tokens, last: session.evaluate([]) };
-  } finally {
-    model.dispose();
-  }
+  const r = await greedyRun(file, { kernels, threads });
+  expect(r.kind).toBe(kernels);
+  return r;
 }
 
 if (relaxedSimdUsable()) {

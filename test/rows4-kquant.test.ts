@@ -16,7 +16,8 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, type KernelExports } from '../src/wasm/instance.js';
 import { activationRowBytes, rowBytes } from '../src/quant/formats.js';
-import { mulberry32 } from './helpers/rng.js';
+import { mulberry32, randInt, type Rng } from './helpers/rng.js';
+import { halfToNumber, numberToHalf } from './helpers/half.js';
 import { testMemory } from './helpers/test-memory.js';
 
 type Ptr = number;
@@ -37,28 +38,6 @@ const K = engine.exports as KExports;
 const arena = engine.arena;
 const { alloc, putBytes, putF32, getF32 } = testMemory(arena);
 const kernel = <T>(name: string): T => (K as unknown as Record<string, T>)[name];
-
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1) */
-type Rng = () => number;
-const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
-
-/** IEEE half decoder: (-1)^s · 2^(e-15) · (1 + m/1024), subnormals 2^-24·m */
-function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 31;
-  const m = h & 1023;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-/** IEEE half encoder for the values the tie tests need (exact: normals and subnormals) */
-function numberToHalf(v: number): number {
-  if (v === 0) return 0;
-  const e = Math.floor(Math.log2(v));
-  if (e < -14) return Math.round(v / 2 ** -24); // subnormal
-  return ((e + 15) << 10) | Math.round((v / 2 ** e - 1) * 1024);
-}
 
 interface KFormat {
   name: string;

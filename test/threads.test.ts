@@ -3,7 +3,8 @@
 // one thread with the same kernel — for every kernel family, in batches and single tokens.
 import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
-import { loadModel, type Model } from '../src/index.js';
+import { loadModel } from '../src/index.js';
+import { greedyRun } from './helpers/greedy-run.js';
 import { chunkRows } from '../src/wasm/thread-control.js';
 import { createEngine } from '../src/wasm/instance.js';
 import { JobArgs } from '../src/model/jobs.js';
@@ -15,19 +16,10 @@ const FILES = [
   'kjv-austen-4l-256d.Q5_0.gguf', 'kjv-austen-4l-256d.Q4_K_M.gguf', 'kjv-austen-4l-256d.Q3_K_M.gguf', 'kjv-austen-4l-256d.Q2_K.gguf',
   'kjv-austen-4l-256d.Q6_K.gguf', 'kjv-austen-4l-256d.IQ4_XS.gguf', 'TinyStories-656K.bf16.gguf', 'TinyStories-656K-Q2_K.gguf',
 ];
-const PROMPT = 'And it came to pass, when the people were come to the king, that they took';
-
 async function run(file: string, threads: number) {
-  const model: Model = await loadModel(modelPath(file), { threads });
-  try {
-    expect(model.threads).toBe(threads);
-    const session = model.createSession({ contextSize: 64 });
-    const all = session.evaluate(model.tokenize(PROMPT), { logits: 'all' });
-    const gen = await session.complete([], { maxTokens: 12, temperature: 0 });
-    return { all, tokens: gen.tokens, last: session.evaluate([]) };
-  } finally {
-    model.dispose();
-  }
+  const r = await greedyRun(file, { threads });
+  expect(r.threads).toBe(threads);
+  return r;
 }
 
 describe('threads: the same numbers as one thread, bit for bit', () => {

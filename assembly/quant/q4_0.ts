@@ -32,7 +32,7 @@
 import { fp16_to_fp32, fp16x4_to_f32x4 } from '../util/fp16';
 import { fma32 } from '../util/expf';
 import { demote_f64x2x2 } from '../util/fma';
-import { even_i8_to_i16, hsum_i32x4_splat, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
+import { NIBBLE_MASK, even_i8_to_i16, hsum_i32x4_splat, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
 import {
   QK, any_f32_tie, block_at, scales4, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
   round_pair, upper_pair,
@@ -180,9 +180,6 @@ export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: u
   const sumx = hsum_i32x4_splat(i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extadd_pairwise_i8x16_s(xl), i16x8.extadd_pairwise_i8x16_s(xh))));
   return i32x4.sub(sums, i32x4.shl(sumx, 3));
 }
-
-/** 0x0f in every byte */
-const NIBBLE_MASK = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15], 16);
 
 /** vec_dot4_q4_0_q8_0 with relaxed SIMD (identical results where relaxed_madd is fused) */
 export function vec_dot4_q4_0_q8_0_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {

@@ -30,6 +30,7 @@ import {
   x86_fma_relaxed,
 } from '../util/x86';
 import { read_ahead, touch_limit } from '../util/readahead';
+import { NIBBLE_MASK } from '../util/simd';
 import { demote_f64x2x2 } from '../util/fma';
 import { QK_K } from '../layout';
 import { Q8_K_BYTES, Q8_K_QS, Q8_K_BSUMS } from './q8_k';
@@ -210,9 +211,6 @@ const Q4_MASK = memory.data<u8>([15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0
   }
   return unreachable();
 }
-
-/** 0x0f in every byte */
-const NIBBLE_MASK = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15], 16);
 
 /**
  * mins_lanes_k4 with the bsums rearranged once for four rows: bsE / bsO hold in i32 lane k the

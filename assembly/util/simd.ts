@@ -50,3 +50,6 @@
 @inline export function nibbles_hi(v: v128): v128 {
   return i8x16.shr_u(v, 4);
 }
+
+/** 0x0f in every byte (load it once per kernel: V8 would build the constant anew at every use) */
+export const NIBBLE_MASK = memory.data<u8>([15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15], 16);

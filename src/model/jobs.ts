@@ -3,6 +3,7 @@
 // numbers are the kernels' (ATT_* in assembly/ops/attention.ts, SILU_* in assembly/ops/elementwise.ts).
 import type { Arena } from '../wasm/arena.js';
 import type { Engine } from '../wasm/instance.js';
+import { chunkItems } from '../wasm/thread-control.js';
 
 const ATT_SLOTS = 14;
 const SILU_SLOTS = 4;
@@ -65,9 +66,4 @@ export class JobArgs {
     this.arena.release(this.scratch);
     this.arena.release(this.att);
   }
-}
-
-/** Items per chunk: about four chunks per thread, a multiple of `multiple`. */
-export function chunkItems(n: number, threads: number, multiple: number): number {
-  return Math.max(multiple, Math.ceil(n / (4 * threads * multiple)) * multiple);
 }

@@ -83,10 +83,9 @@ export interface BoundFormat {
   readonly dequantize: RowFn;
 }
 
-/** The kernels the forward pass calls; SIMD or their scalar `_generic` twins. */
+/** The kernels the forward pass calls directly (attention and SwiGLU go through `jobs`); SIMD or their scalar `_generic` twins. */
 export type KernelSet = Pick<KernelExports,
-  'mul_mat' | 'rms_norm' | 'rope_cache' | 'rope_norm' | 'attention' | 'add' | 'silu_mul' | 'store_transposed'
-  | 'attention_f16' | 'store_rows_f16' | 'store_transposed_f16'>;
+  'mul_mat' | 'rms_norm' | 'rope_cache' | 'rope_norm' | 'add' | 'store_transposed' | 'store_rows_f16' | 'store_transposed_f16'>;
 
 export interface Engine {
   readonly exports: KernelExports;
@@ -266,11 +265,8 @@ export function createEngine(opts: EngineOptions = {}): Engine {
         rms_norm: exports.rms_norm_generic,
         rope_cache: exports.rope_cache,
         rope_norm: exports.rope_norm_generic,
-        attention: exports.attention_generic,
         add: exports.add_generic,
-        silu_mul: exports.silu_mul,
         store_transposed: exports.store_transposed,
-        attention_f16: exports.attention_f16_generic,
         store_rows_f16: exports.store_rows_f16,
         store_transposed_f16: exports.store_transposed_f16,
       }

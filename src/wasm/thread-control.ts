@@ -54,6 +54,11 @@ export const CHUNK_ROWS_VEC = 64;
 /** Rows per chunk of a batch: each row serves every token of it, so a chunk is nTok times the work. */
 export const CHUNK_ROWS_BATCH = 16;
 
+/** Items per chunk of a job of n items: about four chunks per thread, a multiple of `multiple`. */
+export function chunkItems(n: number, threads: number, multiple: number): number {
+  return Math.max(multiple, Math.ceil(n / (4 * threads * multiple)) * multiple);
+}
+
 /**
  * How many rows each thread takes at a time from a product's `rows` (ggml_compute_forward_mul_mat's
  * choice): 64 for one token, 16 for a batch, but small enough to give every thread four chunks on
@@ -61,9 +66,7 @@ export const CHUNK_ROWS_BATCH = 16;
  * four-row kernels) and at least four.
  */
 export function chunkRows(rows: number, nTok: number, threads: number): number {
-  const preferred = nTok === 1 ? CHUNK_ROWS_VEC : CHUNK_ROWS_BATCH;
-  const even = Math.ceil(rows / (4 * threads));
-  return Math.max(4, Math.ceil(Math.min(preferred, even) / 4) * 4);
+  return Math.min(nTok === 1 ? CHUNK_ROWS_VEC : CHUNK_ROWS_BATCH, chunkItems(rows, threads, 4));
 }
 
 /** How long an idle thread checks for new work before it sleeps on the futex (iterations of a load). */
