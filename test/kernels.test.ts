@@ -18,6 +18,7 @@ import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 import { compileTestKernels } from './helpers/test-kernels.js';
 import { mulberry32, randInt, type Rng, uniform } from './helpers/rng.js';
 import { exponentOf, halfToNumber, numberToHalf, roundHalfEven, roundToHalf } from './helpers/half.js';
+import { forMulMat, toRows4 } from './helpers/rows4.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const F32 = 0;
@@ -630,11 +631,11 @@ describe('Q8_0', () => {
     const out = alloc(16);
     const relaxed = typeof (K as unknown as Record<string, unknown>).vec_dot4_q8_0_q8_0_relaxed === 'function' ? ['vec_dot4_q8_0_q8_0_relaxed'] : [];
     for (const kernel of ['vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_generic', ...relaxed]) {
-      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(four), 2 * QB, xp, out);
+      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(four, 4, 2 * QB, QB)), xp, out);
       expect([...getF32(out, 4)], kernel).toEqual([want, want, want, want]);
       const one = new Uint8Array(8 * QB);
       one.set(w, 2 * 2 * QB);
-      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(one), 2 * QB, xp, out);
+      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(one, 4, 2 * QB, QB)), xp, out);
       expect([...getF32(out, 4)], `${kernel}, the tie row in slot 2`).toEqual([0, 0, want, 0]);
     }
   });
@@ -1163,7 +1164,8 @@ describe('mul_mat', () => {
     }
     const wRowBytes = rowBytes(type, cols);
     expect(w.length).toBe(rows * wRowBytes);
-    const wp = putBytes(w);
+    // the SIMD engine reads Q8_0 in the four-row layout (rows 0 … 3 interleaved, 4 … 6 as they are)
+    const wp = putBytes(w), wpS = putBytes(forMulMat(fmt(type), w, rows, wRowBytes));
     // activations: f32 rows converted with quantize_activation(type, …) row by row, as the model does
     const acts = randomF32(rng, nTok * cols, 2, true);
     const ap = putF32(acts);
@@ -1183,10 +1185,12 @@ describe('mul_mat', () => {
       type === F32 ? wFloats[r * cols + c] : type === F16 ? halfToNumber(w[2 * (r * cols + c)] | (w[2 * (r * cols + c) + 1] << 8)) : NaN;
     const xVal = (t: number, c: number) => new Float32Array(xBytes.buffer)[t * cols + c];
 
-    for (const [r0, r1] of [[0, rows], [2, 5], [3, 4], [6, 7], [4, 4]]) {
+    // row ranges as mul_mat_chunks gives them: r0 a multiple of four for a format in the four-row layout
+    const ranges = fmt(type).rows4 ? [[0, rows], [0, 4], [4, 6], [4, 7], [4, 4]] : [[0, rows], [2, 5], [3, 4], [6, 7], [4, 4]];
+    for (const [r0, r1] of ranges) {
       const oS = putF32(new Float32Array(nTok * outRowFloats).fill(bitsF32(SENTINEL)));
       const oG = putF32(new Float32Array(nTok * outRowFloats).fill(bitsF32(SENTINEL)));
-      K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wp, wRowBytes, xp, xRowBytes, oS, outRowFloats, r0, r1, cols, nTok);
+      K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wpS, wRowBytes, xp, xRowBytes, oS, outRowFloats, r0, r1, cols, nTok);
       K.mul_mat(fmtG(type).vecDot, fmtG(type).vecDotBatch, wp, wRowBytes, xp, xRowBytes, oG, outRowFloats, r0, r1, cols, nTok);
       const simd = getF32(oS, nTok * outRowFloats), gen = getF32(oG, nTok * outRowFloats);
       const sBits = new Uint32Array(simd.buffer), gBits = new Uint32Array(gen.buffer);

@@ -38,6 +38,7 @@ import { decompose, roundExactToF32 } from './helpers/exact-float.js';
 import { compileTestKernels } from './helpers/test-kernels.js';
 import { mulberry32, randInt, type Rng, uniform } from './helpers/rng.js';
 import { exponentOf, halfToNumber, numberToHalf, roundHalfEven } from './helpers/half.js';
+import { forMulMat, toRows4 } from './helpers/rows4.js';
 
 type Ptr = number;
 interface LegacyExports {
@@ -564,12 +565,12 @@ function checkFourRows(f: BlockFormat, w: Uint8Array, xp: number, n: number, wan
   if (!vecDot4) return;
   const rows = new Uint8Array(4 * w.length);
   for (let r = 0; r < 4; r++) rows.set(w, r * w.length);
-  const wp = putBytes(rows, misalign), out = alloc(16);
+  const wp = putBytes(toRows4(rows, 4, w.length, f.bytes), misalign), out = alloc(16);
   // the relaxed-SIMD form where this engine's module has it (test/relaxed.test.ts runs this file so)
   const kernels = [vecDot4, `${vecDot4}_generic`, ...(vecDot4Relaxed && typeof K[vecDot4Relaxed] === 'function' ? [vecDot4Relaxed] : [])];
   for (const kernel of kernels) {
     arena.f32(out, 4).fill(NaN);
-    K[kernel](n, wp, w.length, xp, out);
+    K[kernel](n, wp, xp, out);
     const got = getF32(out, 4);
     for (let r = 0; r < 4; r++) expect(sameF(got[r], want), `${label}: ${kernel} row ${r} ${got[r]} vs one row ${want}`).toBe(true);
   }
@@ -916,9 +917,12 @@ describe('formats.ts binds these kernels; mul_mat runs them', () => {
         w[2 * i + 1] = b >> 8;
       }
     } else w.set(randomBlocks(byName(name), rng, rows * cols / QK));
-    const wp = putBytes(w);
+    // the SIMD engine reads a format with a four-row kernel in the four-row layout, the generic one as in the file
+    const wp = putBytes(w), wpS = putBytes(forMulMat(fmt(type), w, rows, wRowBytes));
+    expect(fmt(type).rows4).toBe(RUNNABLE.get(type)!.vecDot4 !== undefined);
+    expect(fmtG(type).rows4).toBe(false);
     const oS = alloc(nTok * rows * 4), oG = alloc(nTok * rows * 4);
-    K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wp, wRowBytes, xs, xRowBytes, oS, rows, 0, rows, cols, nTok);
+    K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wpS, wRowBytes, xs, xRowBytes, oS, rows, 0, rows, cols, nTok);
     K.mul_mat(fmtG(type).vecDot, fmtG(type).vecDotBatch, wp, wRowBytes, xs, xRowBytes, oG, rows, 0, rows, cols, nTok);
     const simd = getF32(oS, nTok * rows), gen = getF32(oG, nTok * rows);
     expect(bitDiffs(simd, gen)).toEqual([]);
@@ -934,7 +938,7 @@ describe('formats.ts binds these kernels; mul_mat runs them', () => {
     }
     // one token: the one-token product
     const o1 = alloc(rows * 4);
-    K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wp, wRowBytes, xs, xRowBytes, o1, rows, 0, rows, cols, 1);
+    K.mul_mat(fmt(type).vecDot, fmt(type).vecDotBatch, wpS, wRowBytes, xs, xRowBytes, o1, rows, 0, rows, cols, 1);
     const one = getF32(o1, rows);
     for (let r = 0; r < rows; r++) expect(sameF(one[r], fmt(type).vecDotFn(cols, wp + r * wRowBytes, xs)), `one token [${r}]`).toBe(true);
   });

@@ -1,7 +1,8 @@
 // The four-row K-quant kernels (assembly/quant/q4_k.ts and q6_k.ts, `vec_dot4_q4_K_q8_K` and
 // `vec_dot4_q6_K_q8_K`) and mul_mat running Q4_K / Q6_K rows through them:
 //
-// - out[r] of the four-row SIMD kernel == the one-row SIMD kernel (vec_dot_*_q8_K) of row r == its
+// - out[r] of the four-row SIMD kernel on a group of the four-row layout (assembly/ops/rows4.ts)
+//   == the one-row SIMD kernel (vec_dot_*_q8_K) of row r in the file's layout == its
 //   `_generic` twin == out[r] of the four-row generic twin (== the relaxed-SIMD form, on the relaxed
 //   module: test/relaxed.test.ts runs this file there), bit for bit, on random super-blocks spread
 //   over rows (random bytes; the f16 fields with normal exponents, or any 16 bits: subnormals, zeros,
@@ -11,18 +12,20 @@
 //   one-row kernels equal to llama.cpp's x86 order, so this carries over to the four-row kernels;
 // - a row whose FMA lands on an f32 tie in float64 (the exact path) gives the fused result in every
 //   slot of the four-row kernel;
-// - mul_mat over rows r0..r1 (r0 not a multiple of 4, leftovers of 1..3 rows, 1 and 2 tokens) writes
-//   exactly the one-row dot of each row and nothing outside.
+// - mul_mat over rows r0..r1 of a matrix in the four-row layout (whole groups, leftovers of 1..3
+//   rows, 1 and 2 tokens) writes exactly the one-row dot of each row and nothing outside.
+// - the four-row kernels read only their group: one that ends where WASM memory ends.
 import { describe, expect, it } from 'vitest';
 import { createEngine, type KernelExports } from '../src/wasm/instance.js';
 import { activationRowBytes, rowBytes } from '../src/quant/formats.js';
 import { mulberry32, randInt, type Rng } from './helpers/rng.js';
 import { halfToNumber, numberToHalf } from './helpers/half.js';
+import { toRows4 } from './helpers/rows4.js';
 import { testMemory } from './helpers/test-memory.js';
 
 type Ptr = number;
 type Dot = (n: number, w: Ptr, x: Ptr) => number;
-type Dot4 = (n: number, w: Ptr, rowBytes: number, x: Ptr, out: Ptr) => void;
+type Dot4 = (n: number, w: Ptr, x: Ptr, out: Ptr) => void;
 interface KExports extends KernelExports {
   quantize_row_q8_K(x: Ptr, y: Ptr, n: number): void;
 }
@@ -110,19 +113,21 @@ function rawActivations(rng: Rng, nb: number): Uint8Array {
   return b;
 }
 
-/** Checks one group of four rows (wBytes, four rows of nb super-blocks) against x: four-row SIMD ==
- *  one-row SIMD == one-row generic == four-row generic, bit for bit, per row; returns the results */
+/** Checks one group of four rows (wBytes, four rows of nb super-blocks in the file's layout) against
+ *  x: four-row SIMD (on the group in the four-row layout) == one-row SIMD == one-row generic ==
+ *  four-row generic, bit for bit, per row; returns the results */
 function checkFour(f: KFormat, wBytes: Uint8Array, xBytes: Uint8Array, nb: number, label: string, misalign = 0): Float32Array {
   const n = nb * QK_K, rb = nb * f.bytes;
   const wp = putBytes(wBytes, misalign), xp = putBytes(xBytes, (misalign * 7) % 16);
+  const group = putBytes(toRows4(wBytes, 4, rb, f.bytes), misalign);
   const out = alloc(16 + 3) + 3, outG = alloc(16);
-  kernel<Dot4>(dot4Name(f))(n, wp, rb, xp, out);
-  kernel<Dot4>(dot4Name(f) + '_generic')(n, wp, rb, xp, outG);
+  kernel<Dot4>(dot4Name(f))(n, group, xp, out);
+  kernel<Dot4>(dot4Name(f) + '_generic')(n, group, xp, outG);
   const four = getF32(out, 4), fourG = getF32(outG, 4);
   if (engine.kind === 'relaxed') {
     // the relaxed-SIMD module's form (x86_fma_relaxed in place of the f64 emulation)
     const outR = alloc(16);
-    kernel<Dot4>(dot4Name(f) + '_relaxed')(n, wp, rb, xp, outR);
+    kernel<Dot4>(dot4Name(f) + '_relaxed')(n, group, xp, outR);
     const fourR = getF32(outR, 4);
     for (let r = 0; r < 4; r++) expect(sameF(fourR[r], four[r]), `${f.name} ${label}, row ${r}: relaxed ${fourR[r]} vs SIMD128 ${four[r]}`).toBe(true);
   }
@@ -230,9 +235,8 @@ describe.each(FORMATS)('$name four-row kernel', (f) => {
     }
   });
 
-  it('reads ahead only within memory: four rows that end exactly where WASM memory ends', () => {
-    // the four-row kernels read the next four rows' bytes ahead (util/x86.ts, touch_lines); past the
-    // last rows of memory that must stay in bounds (a wasm trap otherwise)
+  it('reads only its group: four rows that end exactly where WASM memory ends', () => {
+    // a read past the group's last byte would trap here
     const e = createEngine({ generic: false });
     const k = e.exports as KExports;
     const rng = mulberry32(7200 + f.typeId);
@@ -246,17 +250,22 @@ describe.each(FORMATS)('$name four-row kernel', (f) => {
     const wp = e.arena.alloc(wBytes) + (Math.ceil(wBytes / 64) * 64 - wBytes);
     expect(wp + wBytes).toBe(end);
     expect(e.memory.buffer.byteLength).toBe(end);
-    e.arena.bytes(wp, wBytes).set(randomWeights(rng, f, 4, nb, true));
-    (k as unknown as Record<string, Dot4>)[dot4Name(f)](n, wp, rb, xp, out);
+    const w = randomWeights(rng, f, 4, nb, true);
+    e.arena.bytes(wp, wBytes).set(toRows4(w, 4, rb, f.bytes));
+    (k as unknown as Record<string, Dot4>)[dot4Name(f)](n, wp, xp, out);
     const four = new Float32Array(e.memory.buffer.slice(out, out + 16));
+    e.arena.release(filler);
+    const plain = e.arena.alloc(wBytes);
+    e.arena.bytes(plain, wBytes).set(w);
     for (let r = 0; r < 4; r++) {
-      const one = (k as unknown as Record<string, Dot>)[f.dot](n, wp + r * rb, xp);
+      const one = (k as unknown as Record<string, Dot>)[f.dot](n, plain + r * rb, xp);
       expect(sameF(four[r], one), `${f.name} row ${r} at the end of memory: ${four[r]} vs ${one}`).toBe(true);
     }
-    e.arena.release(filler);
+    e.dispose();
   });
 
-  it('mul_mat: rows r0..r1 (r0 not a multiple of 4, leftovers) == the one-row dot of each row', () => {
+  it('mul_mat: rows r0..r1 of the four-row layout (whole groups, leftovers) == the one-row dot of each row', () => {
+    expect(engine.formats.get(f.typeId)!.rows4).toBe(true);
     const fmt = engine.formats.get(f.typeId)!;
     expect(fmt.vecDotBatch).toBe(fmt.vecDot);
     const rng = mulberry32(7300 + f.typeId);
@@ -270,8 +279,10 @@ describe.each(FORMATS)('$name four-row kernel', (f) => {
       for (const nTok of [1, 2]) {
         const x = new Uint8Array(nTok * xRowBytes);
         for (let t = 0; t < nTok; t++) x.set(quantizedActivations(rng, nb), t * xRowBytes);
-        const wp = putBytes(w, 5), xp = putBytes(x, 2), out = alloc(nTok * outRowFloats * 4);
-        for (const [r0, r1] of [[1, 14], [2, 13], [3, 8], [5, 12], [6, 9], [0, 14], [4, 7], [9, 9]]) {
+        const wp = putBytes(toRows4(w, rows, wRowBytes, f.bytes), 5), plain = putBytes(w, 1);
+        const xp = putBytes(x, 2), out = alloc(nTok * outRowFloats * 4);
+        // ranges that cut no group (mul_mat's contract): groups 0…3, 4…7, 8…11, then rows 12 and 13
+        for (const [r0, r1] of [[0, 14], [4, 14], [8, 13], [12, 14], [13, 14], [4, 8], [0, 12], [0, 4], [12, 12]]) {
           new Uint32Array(arena.memory.buffer, out, nTok * outRowFloats).fill(SENTINEL);
           K.mul_mat(fmt.vecDot, fmt.vecDotBatch, wp, wRowBytes, xp, xRowBytes, out, outRowFloats, r0, r1, cols, nTok);
           const got = getF32(out, nTok * outRowFloats), bits = new Uint32Array(got.buffer);
@@ -283,7 +294,7 @@ describe.each(FORMATS)('$name four-row kernel', (f) => {
                 expect(bits[i], `${at} untouched`).toBe(SENTINEL);
                 continue;
               }
-              const one = fmt.vecDotFn(cols, wp + r * wRowBytes, xp + t * xRowBytes);
+              const one = fmt.vecDotFn(cols, plain + r * wRowBytes, xp + t * xRowBytes);
               expect(sameF(got[i], one), `${at}: ${got[i]} vs one-row dot ${one}`).toBe(true);
               checked++;
             }

@@ -1,14 +1,18 @@
 // mul_mat's four-row path: where a format registers a four-row kernel (src/quant/formats.ts
-// `vecDot4`), mul_mat runs rows four at a time through it and the leftover rows through the
-// one-row dot. Every output must be bit for bit the one-row SIMD dot product of its row — which the
-// per-format tests prove equal to the `_generic` twin and to llama.cpp's order — whatever the row
-// range (starts not a multiple of 4, leftovers), the token count, and the row contents (every row
-// here is different, so a lane mixing up rows shows). The per-format test files add the tie cases
-// (quant-legacy's checkDot, kernels' Q8_0 tie test).
+// `vecDot4`), the SIMD engines keep its matrices in the four-row layout (assembly/ops/rows4.ts) and
+// mul_mat runs rows four at a time through the kernel and the leftover rows through the one-row
+// dot. Every output must be bit for bit the one-row SIMD dot product of its row in the file's
+// layout — which the per-format tests prove equal to the `_generic` twin and to llama.cpp's order —
+// whatever the row range (whole groups, leftovers), the token count, and the row contents (every
+// row here is different, so a lane mixing up rows shows). The per-format test files add the tie
+// cases (quant-legacy's checkDot, kernels' Q8_0 tie test). The layout itself: the kernel module's
+// interleave_rows4 against the definition (helpers/rows4.ts), and rows read back from it.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../src/wasm/instance.js';
 import { FORMATS, activationRowBytes, rowBytes } from '../src/quant/formats.js';
+import { dequantizeRow, type QTensor } from '../src/model/weights.js';
 import { mulberry32 } from './helpers/rng.js';
+import { toRows4 } from './helpers/rows4.js';
 
 const simdEngine = createEngine({ generic: false });
 const genericEngine = createEngine({ generic: true });
@@ -72,19 +76,23 @@ describe('mul_mat through four-row kernels', () => {
         const held: Array<[typeof simdEngine, number]> = [];
         const alloc = (e: typeof simdEngine, bytes: number) => { const p = e.arena.alloc(bytes); held.push([e, p]); return p; };
         const place = (e: typeof simdEngine, misalign: number) => {
-          const wp = alloc(e, w.length + 16) + misalign;
-          e.arena.bytes(wp, w.length).set(w);
+          // the rows as this engine's mul_mat reads them (wp), and as in the file (plain)
+          const laidOut = e.formats.get(typeId)!.rows4 ? toRows4(w, rows, wRowBytes, fS.spec.type.typeSize) : w;
+          const wp = alloc(e, w.length + 16) + misalign, plain = alloc(e, w.length);
+          e.arena.bytes(wp, w.length).set(laidOut);
+          e.arena.bytes(plain, w.length).set(w);
           const ap = alloc(e, acts.length * 4);
           e.arena.f32(ap, acts.length).set(acts);
           const xp = alloc(e, nTok * xRowBytes + 16) + misalign;
           const f = e.formats.get(typeId)!;
           for (let t = 0; t < nTok; t++) f.quantize!(ap + t * cols * 4, xp + t * xRowBytes, cols);
           const out = alloc(e, nTok * outRowFloats * 4);
-          return { wp, xp, out };
+          return { wp, plain, xp, out };
         };
         const S = place(simdEngine, 1), G = place(genericEngine, 3);
         expect(simdEngine.arena.bytes(S.xp, nTok * xRowBytes)).toEqual(genericEngine.arena.bytes(G.xp, nTok * xRowBytes));
-        for (const [r0, r1] of [[0, rows], [1, rows], [3, 10], [5, 9], [2, 5], [6, 6]]) {
+        // ranges that cut no group of four rows (mul_mat's contract; groups 0…3, 4…7, rows 8…10 after them)
+        for (const [r0, r1] of [[0, rows], [4, rows], [4, 9], [8, 10], [9, rows], [8, 8]]) {
           new Uint32Array(simdEngine.memory.buffer, S.out, nTok * outRowFloats).fill(SENTINEL);
           new Uint32Array(genericEngine.memory.buffer, G.out, nTok * outRowFloats).fill(SENTINEL);
           simdEngine.exports.mul_mat(fS.vecDot, fS.vecDotBatch, S.wp, wRowBytes, S.xp, xRowBytes, S.out, outRowFloats, r0, r1, cols, nTok);
@@ -100,7 +108,7 @@ describe('mul_mat through four-row kernels', () => {
                 expect(sBits[i], `${at} untouched`).toBe(SENTINEL);
                 continue;
               }
-              const one = fS.vecDotFn(cols, S.wp + r * wRowBytes, S.xp + t * xRowBytes);
+              const one = fS.vecDotFn(cols, S.plain + r * wRowBytes, S.xp + t * xRowBytes);
               expect(Object.is(s[i], one), `${at}: ${s[i]} vs one-row dot ${one}`).toBe(true);
               expect(Object.is(s[i], g[i]), `${at}: ${s[i]} vs generic ${g[i]}`).toBe(true);
               if (normal) expect(Number.isFinite(s[i]), at).toBe(true);
@@ -112,5 +120,35 @@ describe('mul_mat through four-row kernels', () => {
       }
     }
     expect(checked).toBeGreaterThan(100);
+  });
+
+  it.each(withFourRows.map(([id, f]) => [f.type.name, id] as const))('%s: interleave_rows4 == the layout\'s definition; every row reads back as in the file', (_name, typeId) => {
+    const e = simdEngine, f = e.formats.get(typeId)!;
+    expect(f.rows4).toBe(true);
+    expect(genericEngine.formats.get(typeId)!.rows4).toBe(false);
+    const { blockSize, typeSize } = f.spec.type;
+    const rng = mulberry32(77 + typeId);
+    for (const [rows, blocks] of [[1, 1], [3, 2], [4, 1], [4, 3], [5, 2], [8, 1], [9, 3], [12, 2]]) {
+      const cols = blocks * blockSize, rb = rowBytes(typeId, cols);
+      const w = randomRows(rng, rows * rb, true);
+      const wp = e.arena.alloc(w.length), scratch = e.arena.alloc(4 * rb), y = e.arena.alloc(cols * 4), yWant = e.arena.alloc(cols * 4);
+      const plain = e.arena.alloc(w.length);
+      try {
+        e.arena.bytes(wp, w.length).set(w);
+        e.arena.bytes(plain, w.length).set(w);
+        e.exports.interleave_rows4(wp, rows, rb, typeSize, scratch);
+        expect(e.arena.bytes(wp, w.length), `${rows} rows of ${blocks} blocks`).toEqual(toRows4(w, rows, rb, typeSize));
+        const t: QTensor = { name: 'w', type: typeId, rows, cols, rowBytes: rb, activation: f.spec.activation, format: f, ptr: wp, rows4: true };
+        for (let r = 0; r < rows; r++) {
+          dequantizeRow(t, r, y);
+          f.dequantize(plain + r * rb, yWant, cols);
+          expect(e.arena.bytes(y, cols * 4), `${rows} rows of ${blocks} blocks: row ${r}`).toEqual(e.arena.bytes(yWant, cols * 4));
+        }
+      } finally {
+        for (const p of [wp, scratch, y, yWant, plain]) e.arena.release(p);
+      }
+    }
+    // the definition by hand: five rows of two one-byte blocks (one group, one row after it)
+    expect([...toRows4(Uint8Array.from([1, 1, 2, 2, 3, 3, 4, 4, 5, 5]), 5, 2, 1)]).toEqual([1, 2, 3, 4, 1, 2, 3, 4, 5, 5]);
   });
 });

@@ -8,15 +8,21 @@
 // activations already converted to that format's activation format (f32 rows, Q8_0 blocks, …).
 // The weight row is the outer loop so each row, once pulled from memory, serves every token of a batch.
 // Where a format registered a four-row form of its dot product (set_rows4_kernel), rows go four at
-// a time through it — the same results, computed side by side.
+// a time through it — the same results, computed side by side — and its weights are in the four-row
+// layout (rows4.ts): whole groups of four rows interleaved block by block, the rest as in the file.
+// So for such a format r0 and r1 must not cut a group: each is a multiple of four or lies past the
+// matrix's last whole group (as the row chunks of mul_mat_chunks do: multiples of four, up to the
+// row count).
 
-/** function-table index → 1 + the index of its four-row kernel `(n, w, wRowBytes, x, out)`, 0 for none */
+/** function-table index → 1 + the index of its four-row kernel `(n, w, x, out)` (w: a group of the
+ *  four-row layout), 0 for none */
 const ROWS4_SLOTS: u32 = 256;
 const ROWS4 = memory.data(256 * 4);
 
 /**
- * Registers `dot4` as the four-row form of the dot product `dot`: it writes the four results of four
- * consecutive weight rows with one activation row, each exactly as `dot` would. Shared memory, so
+ * Registers `dot4` as the four-row form of the dot product `dot`: it writes the four results of a
+ * group of four weight rows (rows4.ts) with one activation row, each exactly as `dot` would of that
+ * row in the file's layout. Shared memory, so
  * every kernel thread sees it. Returns false when `dot` is beyond the table this module keeps.
  */
 export function set_rows4_kernel(dot: u32, dot4: u32): bool {
@@ -41,7 +47,7 @@ export function mul_mat(
     for (; r + 4 <= r1; r += 4) {
       const wr = w + <usize>r * wRowBytes;
       for (let t = 0; t < nTok; t++) {
-        call_indirect<void>(dot4 - 1, cols, wr, wRowBytes, x + <usize>t * xRowBytes, out + ((<usize>t * outRowFloats + r) << 2));
+        call_indirect<void>(dot4 - 1, cols, wr, x + <usize>t * xRowBytes, out + ((<usize>t * outRowFloats + r) << 2));
       }
     }
   }

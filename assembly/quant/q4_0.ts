@@ -38,7 +38,6 @@ import {
   round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
-import { read_ahead, touch_limit } from '../util/readahead';
 
 export const Q4_0_BYTES: i32 = 18;
 
@@ -57,10 +56,16 @@ export function dequantize_row_q4_0(x: usize, y: usize, k: i32): void {
 
 /** ggml_gemv/gemm_q4_0_8x8_q8_0 (AVX2) per output, in scalar code: acc = fma(f32(sumi), d_w·d_x, acc) per block */
 export function vec_dot_q4_0_q8_0_generic(n: i32, w: usize, x: usize): f32 {
+  return dot_q4_0_q8_0_generic(n, w, Q4_0_BYTES, x);
+}
+
+/** vec_dot_q4_0_q8_0_generic of a row whose blocks lie `stride` bytes apart (4·Q4_0_BYTES in the
+ *  four-row layout, ops/rows4.ts) */
+@inline function dot_q4_0_q8_0_generic(n: i32, w: usize, stride: i32, x: usize): f32 {
   const nb = n / QK;
   let acc: f32 = 0;
   for (let ib = 0; ib < nb; ib++) {
-    const wb = block_at(w, ib, Q4_0_BYTES), xb = block_at(x, ib, Q8_0_BYTES);
+    const wb = block_at(w, ib, stride), xb = block_at(x, ib, Q8_0_BYTES);
     let sumi = 0;
     for (let j = 0; j < QK / 2; j++) {
       sumi += (nib_lo(wb + 2, j) - 8) * <i32>load<i8>(xb + 2 + j);
@@ -124,19 +129,15 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
   return i32x4.sub(sums, i32x4.shl(sumx, 3));
 }
 
-/** out[0..3] = vec_dot_q4_0_q8_0 of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
-export function vec_dot4_q4_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+/** out[0..3] = vec_dot_q4_0_q8_0 of the four rows of the four-row group w (ops/rows4.ts) with x */
+export function vec_dot4_q4_0_q8_0(n: i32, w: usize, x: usize, out: usize): void {
   const nb = n / QK;
-  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   let a01 = f64x2.splat(0), a23 = f64x2.splat(0); // rows 0, 1 and 2, 3: f32 values held in f64
-  // read-ahead (util/readahead.ts): the next four rows, 4·Q4_0_BYTES bytes (2 lines) per block
-  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
-  let touched = i32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
-    touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q4_0_BYTES, limit), 2);
-    const xb = block_at(x, ib, Q8_0_BYTES), o = <usize>ib * Q4_0_BYTES;
-    const sumi = block_sums4(w, w1, w2, w3, o, xb);
-    const d = scales4(w, w1, w2, w3, o, xb);
+    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES);
+    const b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
+    const sumi = block_sums4(b0, b1, b2, b3, 0, xb);
+    const d = scales4(b0, b1, b2, b3, 0, xb);
     const d01 = f64x2.promote_low_f32x4(d), d23 = f64x2.promote_low_f32x4(upper_pair(d));
     const s01 = fma_sum(a01, d01, sumi), s23 = fma_sum(a23, d23, upper_pair(sumi));
     if (any_f32_tie(s01, s23)) {
@@ -148,9 +149,9 @@ export function vec_dot4_q4_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, ou
   v128.store(out, demote_f64x2x2(a01, a23));
 }
 
-/** The scalar twin of vec_dot4_q4_0_q8_0: the single-row product four times */
-export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q4_0_q8_0_generic(n, w + <usize>r * rowBytes, x));
+/** The scalar twin of vec_dot4_q4_0_q8_0: the single-row product of each of the group's rows */
+export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, x: usize, out: usize): void {
+  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), dot_q4_0_q8_0_generic(n, w + <usize>r * Q4_0_BYTES, 4 * Q4_0_BYTES, x));
 }
 
 // ---- relaxed SIMD (the kernels-relaxed module, chosen at load where the runtime has relaxed SIMD
@@ -182,19 +183,15 @@ export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: u
 }
 
 /** vec_dot4_q4_0_q8_0 with relaxed SIMD (identical results where relaxed_madd is fused) */
-export function vec_dot4_q4_0_q8_0_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+export function vec_dot4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, out: usize): void {
   const nb = n / QK;
-  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   let acc = f32x4.splat(0);
   const m8 = v128.load(NIBBLE_MASK); // loaded once (V8 would build the constant anew in every block)
-  // read-ahead (util/readahead.ts): the next four rows, 4·Q4_0_BYTES bytes (2 lines) per block
-  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
-  let touched = i32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
-    touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q4_0_BYTES, limit), 2);
-    const xb = block_at(x, ib, Q8_0_BYTES), o = <usize>ib * Q4_0_BYTES;
-    const sumi = block_sums4_relaxed(w, w1, w2, w3, o, xb, m8);
-    acc = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sumi), scales4(w, w1, w2, w3, o, xb), acc);
+    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES);
+    const b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
+    const sumi = block_sums4_relaxed(b0, b1, b2, b3, 0, xb, m8);
+    acc = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sumi), scales4(b0, b1, b2, b3, 0, xb), acc);
   }
   v128.store(out, acc);
 }

@@ -29,7 +29,6 @@ import {
   x86_hsum8_f32x4, x86_hsum4_f32x4, x86_fma_sum_lo, x86_fma_sum_hi, x86_fma_ties, x86_fma_unsure, x86_fma_f32x4_slow,
   x86_fma_relaxed,
 } from '../util/x86';
-import { read_ahead, touch_limit } from '../util/readahead';
 import { NIBBLE_MASK } from '../util/simd';
 import { demote_f64x2x2 } from '../util/fma';
 import { QK_K } from '../layout';
@@ -69,11 +68,17 @@ export function dequantize_row_q4_K(x: usize, y: usize, k: i32): void {
 }
 
 export function vec_dot_q4_K_q8_K_generic(n: i32, w: usize, x: usize): f32 {
+  return dot_q4_K_q8_K_generic(n, w, Q4_K_BYTES, x);
+}
+
+/** vec_dot_q4_K_q8_K_generic of a row whose super-blocks lie `stride` bytes apart (4·Q4_K_BYTES in the
+ *  four-row layout, ops/rows4.ts) */
+@inline function dot_q4_K_q8_K_generic(n: i32, w: usize, stride: i32, x: usize): f32 {
   const nb = n / QK_K;
   x86_clear(X86_ACC);
   x86_clear(X86_ACC_M);
   for (let i = 0; i < nb; i++) {
-    const wb = block(w, i), xb = x + <usize>i * Q8_K_BYTES;
+    const wb = w + <usize>i * stride, xb = x + <usize>i * Q8_K_BYTES;
     const d8 = load<f32>(xb);
     const d: f32 = d8 * fp16_to_fp32(load<u16>(wb + D));
     const dmin: f32 = -(d8 * fp16_to_fp32(load<u16>(wb + DMIN)));
@@ -205,9 +210,11 @@ const Q4_MASK = memory.data<u8>([15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0
  */
 @inline function q4k_quads_relaxed(qs: v128, xv: v128, yv: v128, sc: v128, m8: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const lo = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(xv, v128.and(qs, m8)));
-    const hi = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(yv, v128.and(i16x8.shr_u(qs, 4), m8)));
-    return i32x4.dot_i16x8_s(i8x16.shuffle(lo, i32x4.shl(hi, 16), 0, 1, 18, 19, 4, 5, 22, 23, 8, 9, 26, 27, 12, 13, 30, 31), sc);
+    const lo = i16x8.relaxed_dot_i8x16_i7x16_s(xv, v128.and(qs, m8));
+    const hi = i16x8.relaxed_dot_i8x16_i7x16_s(yv, v128.and(i16x8.shr_u(qs, 4), m8));
+    const scLo = i8x16.shuffle(sc, sc, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
+    const scHi = i8x16.shuffle(sc, sc, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    return i32x4.add(i32x4.dot_i16x8_s(lo, scLo), i32x4.dot_i16x8_s(hi, scHi));
   }
   return unreachable();
 }
@@ -222,22 +229,21 @@ const Q4_MASK = memory.data<u8>([15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0
   return i32x4.add(i32x4.dot_i16x8_s(bsE, mE), i32x4.dot_i16x8_s(bsO, mO));
 }
 
-/** out[0..3] = vec_dot_q4_K_q8_K of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
-export function vec_dot4_q4_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  dot4_q4_K(false, n, w, rowBytes, x, out);
+/** out[0..3] = vec_dot_q4_K_q8_K of the four rows of the four-row group w (ops/rows4.ts) with x */
+export function vec_dot4_q4_K_q8_K(n: i32, w: usize, x: usize, out: usize): void {
+  dot4_q4_K(false, n, w, x, out);
 }
 
 /**
  * vec_dot4_q4_K_q8_K in the relaxed-SIMD module: the same integer lanes, the FMAs one
  * f32x4.relaxed_madd per row and step (fused where this module is chosen) instead of the f64 emulation.
  */
-export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  dot4_q4_K(true, n, w, rowBytes, x, out);
+export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, x: usize, out: usize): void {
+  dot4_q4_K(true, n, w, x, out);
 }
 
-@inline function dot4_q4_K(relaxed: bool, n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+@inline function dot4_q4_K(relaxed: bool, n: i32, w: usize, x: usize, out: usize): void {
   const nb = n / QK_K;
-  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   const zero = i32x4.splat(0);
   // loaded once (V8 would build the constant anew in every chunk): 0x000f per i16, or 0x0f per byte
   const m = v128.load(relaxed ? NIBBLE_MASK : Q4_MASK);
@@ -245,13 +251,10 @@ export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
   let l0 = zero, l1 = zero, l2 = zero, l3 = zero;
   let u0 = zero, u1 = zero, u2 = zero, u3 = zero;
   let m0 = zero, m1 = zero, m2 = zero, m3 = zero;
-  // read-ahead (util/readahead.ts): the next four rows, 4·144 bytes (9 lines) per super-block
-  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
-  let touched = zero;
   for (let i = 0; i < nb; i++) {
     const o = <usize>i * Q4_K_BYTES, xb = x + <usize>i * Q8_K_BYTES;
-    const b0 = w + o, b1 = w1 + o, b2 = w2 + o, b3 = w3 + o;
-    touched = read_ahead(out, touched, min(ahead + <usize>i * 4 * Q4_K_BYTES, limit), 9);
+    // the group's super-block i: rows 0 … 3 side by side (ops/rows4.ts)
+    const b0 = w + 4 * o, b1 = b0 + Q4_K_BYTES, b2 = b1 + Q4_K_BYTES, b3 = b2 + Q4_K_BYTES;
     const sm0 = scales_mins_k4(b0 + SCALES), sm1 = scales_mins_k4(b1 + SCALES);
     const sm2 = scales_mins_k4(b2 + SCALES), sm3 = scales_mins_k4(b3 + SCALES);
     // D = d8·d and M = −(d8·dmin) of the four rows, as the single-row kernel forms them
@@ -407,7 +410,9 @@ export function vec_dot4_q4_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
   store<f32>(out, x86_hsum8_f32x4(l3, u3) + x86_hsum4_f32x4(m3), 12);
 }
 
-/** The scalar twin of vec_dot4_q4_K_q8_K: the single-row product four times */
-export function vec_dot4_q4_K_q8_K_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q4_K_q8_K_generic(n, w + <usize>r * rowBytes, x));
+/** The scalar twin of vec_dot4_q4_K_q8_K: the single-row product of each of the group's rows */
+export function vec_dot4_q4_K_q8_K_generic(n: i32, w: usize, x: usize, out: usize): void {
+  for (let r = 0; r < 4; r++) {
+    store<f32>(out + (<usize>r << 2), dot_q4_K_q8_K_generic(n, w + <usize>r * Q4_K_BYTES, 4 * Q4_K_BYTES, x));
+  }
 }

@@ -32,7 +32,6 @@ import {
   x86_hsum8_f32x4, x86_fma_sum_lo, x86_fma_sum_hi, x86_fma_ties, x86_fma_unsure, x86_fma_f32x4_slow, x86_fma_relaxed,
   
 } from '../util/x86';
-import { read_ahead, touch_limit } from '../util/readahead';
 import { demote_f64x2x2 } from '../util/fma';
 import { QK_K } from '../layout';
 import { Q8_K_BYTES, Q8_K_QS } from './q8_k';
@@ -77,10 +76,16 @@ export function dequantize_row_q6_K(x: usize, y: usize, k: i32): void {
 }
 
 export function vec_dot_q6_K_q8_K_generic(n: i32, w: usize, x: usize): f32 {
+  return dot_q6_K_q8_K_generic(n, w, Q6_K_BYTES, x);
+}
+
+/** vec_dot_q6_K_q8_K_generic of a row whose super-blocks lie `stride` bytes apart (4·Q6_K_BYTES in the
+ *  four-row layout, ops/rows4.ts) */
+@inline function dot_q6_K_q8_K_generic(n: i32, w: usize, stride: i32, x: usize): f32 {
   const nb = n / QK_K;
   x86_clear(X86_ACC);
   for (let i = 0; i < nb; i++) {
-    const wb = block(w, i), xb = x + <usize>i * Q8_K_BYTES;
+    const wb = w + <usize>i * stride, xb = x + <usize>i * Q8_K_BYTES;
     for (let e = 0; e < QK_K; e++) store<i8>(X86_AUX8 + e, <i8>quant(wb, e));
     x86_clear(X86_L);
     for (let j = 0; j < 16; j++) x86_lanes_add(scale(wb, j), X86_AUX8 + 16 * j, xb + Q8_K_QS + 16 * j, 16 * j, 16);
@@ -224,35 +229,31 @@ const Q6_MASKS = memory.data<u8>([
   32, 0, 32, 0, 32, 0, 32, 0, 32, 0, 32, 0, 32, 0, 32, 0,
 ], 16);
 
-/** out[0..3] = vec_dot_q6_K_q8_K of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
-export function vec_dot4_q6_K_q8_K(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  dot4_q6_K(false, n, w, rowBytes, x, out);
+/** out[0..3] = vec_dot_q6_K_q8_K of the four rows of the four-row group w (ops/rows4.ts) with x */
+export function vec_dot4_q6_K_q8_K(n: i32, w: usize, x: usize, out: usize): void {
+  dot4_q6_K(false, n, w, x, out);
 }
 
 /**
  * vec_dot4_q6_K_q8_K in the relaxed-SIMD module: the same integer lanes, the FMAs one
  * f32x4.relaxed_madd per row and step (fused where this module is chosen) instead of the f64 emulation.
  */
-export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  dot4_q6_K(true, n, w, rowBytes, x, out);
+export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, x: usize, out: usize): void {
+  dot4_q6_K(true, n, w, x, out);
 }
 
-@inline function dot4_q6_K(relaxed: bool, n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+@inline function dot4_q6_K(relaxed: bool, n: i32, w: usize, x: usize, out: usize): void {
   const nb = n / QK_K;
-  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   const zero = i32x4.splat(0);
   // the masks, loaded once (V8 would build constants anew in every chunk)
   const m0f = v128.load(Q6_MASKS), m30 = v128.load(Q6_MASKS, 16), mff = v128.load(Q6_MASKS, 32), k32 = v128.load(Q6_MASKS, 48);
   // rows 0..3: acc[0..3] in l*, acc[4..7] in h*
   let l0 = zero, l1 = zero, l2 = zero, l3 = zero;
   let h0 = zero, h1 = zero, h2 = zero, h3 = zero;
-  // read-ahead (util/readahead.ts): the next four rows, 4·210 bytes (14 lines) per super-block
-  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
-  let touched = zero;
   for (let i = 0; i < nb; i++) {
     const o = <usize>i * Q6_K_BYTES, xb = x + <usize>i * Q8_K_BYTES;
-    const b0 = w + o, b1 = w1 + o, b2 = w2 + o, b3 = w3 + o;
-    touched = read_ahead(out, touched, min(ahead + <usize>i * 4 * Q6_K_BYTES, limit), 14);
+    // the group's super-block i: rows 0 … 3 side by side (ops/rows4.ts)
+    const b0 = w + 4 * o, b1 = b0 + Q6_K_BYTES, b2 = b1 + Q6_K_BYTES, b3 = b2 + Q6_K_BYTES;
     // D = d8·d of the four rows, as the single-row kernel forms it
     let dh = v128.load16_lane(b0 + D, zero, 0);
     dh = v128.load16_lane(b1 + D, dh, 2);
@@ -426,7 +427,9 @@ export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, rowBytes: i32, x: u
   store<f32>(out, x86_hsum8_f32x4(l3, h3), 12);
 }
 
-/** The scalar twin of vec_dot4_q6_K_q8_K: the single-row product four times */
-export function vec_dot4_q6_K_q8_K_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q6_K_q8_K_generic(n, w + <usize>r * rowBytes, x));
+/** The scalar twin of vec_dot4_q6_K_q8_K: the single-row product of each of the group's rows */
+export function vec_dot4_q6_K_q8_K_generic(n: i32, w: usize, x: usize, out: usize): void {
+  for (let r = 0; r < 4; r++) {
+    store<f32>(out + (<usize>r << 2), dot_q6_K_q8_K_generic(n, w + <usize>r * Q6_K_BYTES, 4 * Q6_K_BYTES, x));
+  }
 }

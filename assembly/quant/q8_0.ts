@@ -12,7 +12,6 @@ import { fp16_to_fp32, fp16x4_to_f32x4, fp32_to_fp16 } from '../util/fp16';
 import { demote_f64x2x2 } from '../util/fma';
 import { even_i8_to_i16, odd_i8_to_i16 } from '../util/simd';
 import { scales4 } from '../util/legacy';
-import { read_ahead, touch_limit } from '../util/readahead';
 import { x86_fma_relaxed } from '../util/x86';
 import {
   LEG_ACC, acc_clear, any_f32_tie, f32_ties4, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
@@ -116,10 +115,16 @@ export function dequantize_row_q8_0(x: usize, y: usize, k: i32): void {
 
 /** ggml_vec_dot_q8_0_q8_0 (AVX2) / tinyBLAS_Q0_AVX, in scalar code: acc[k] = fma(d_w·d_x, L[k], acc[k]), hsum_float_8 */
 export function vec_dot_q8_0_q8_0_generic(n: i32, w: usize, x: usize): f32 {
+  return dot_q8_0_q8_0_generic(n, w, Q8_0_BYTES, x);
+}
+
+/** vec_dot_q8_0_q8_0_generic of a row whose blocks lie `stride` bytes apart (4·Q8_0_BYTES in the
+ *  four-row layout, ops/rows4.ts) */
+@inline function dot_q8_0_q8_0_generic(n: i32, w: usize, stride: i32, x: usize): f32 {
   const nb = n / QK8_0;
   acc_clear(LEG_ACC);
   for (let ib = 0; ib < nb; ib++) {
-    const wb = block(w, ib), xb = block(x, ib);
+    const wb = w + <usize>ib * stride, xb = block(x, ib);
     const d = fp16_to_fp32(load<u16>(wb)) * fp16_to_fp32(load<u16>(xb));
     fma_block(LEG_ACC, d, wb + 2, xb + 2);
   }
@@ -183,40 +188,36 @@ export function vec_dot_q8_0_q8_0(n: i32, w: usize, x: usize): f32 {
   return relaxed ? x86_fma_relaxed(acc, d, lanes) : fma_lanes4(acc, dd, lanes);
 }
 
-/** out[0..3] = vec_dot_q8_0_q8_0 of rows w, w + rowBytes, w + 2·rowBytes, w + 3·rowBytes with x */
-export function vec_dot4_q8_0_q8_0(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  dot4_q8_0(false, n, w, rowBytes, x, out);
+/** out[0..3] = vec_dot_q8_0_q8_0 of the four rows of the four-row group w (ops/rows4.ts) with x */
+export function vec_dot4_q8_0_q8_0(n: i32, w: usize, x: usize, out: usize): void {
+  dot4_q8_0(false, n, w, x, out);
 }
 
 /** vec_dot4_q8_0_q8_0 in the relaxed-SIMD module (see q4_0.ts): the same integer lanes, each block's
  *  eight FMAs of a row as two f32x4.relaxed_madd (fused where the module is used) */
-export function vec_dot4_q8_0_q8_0_relaxed(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  dot4_q8_0(true, n, w, rowBytes, x, out);
+export function vec_dot4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, out: usize): void {
+  dot4_q8_0(true, n, w, x, out);
 }
 
-@inline function dot4_q8_0(relaxed: bool, n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
+@inline function dot4_q8_0(relaxed: bool, n: i32, w: usize, x: usize, out: usize): void {
   const nb = n / QK8_0;
-  const w1 = w + <usize>rowBytes, w2 = w1 + <usize>rowBytes, w3 = w2 + <usize>rowBytes;
   const zero = f32x4.splat(0);
   let r0lo = zero, r0hi = zero, r1lo = zero, r1hi = zero, r2lo = zero, r2hi = zero, r3lo = zero, r3hi = zero;
-  // read-ahead (util/readahead.ts): the next four rows, 4·Q8_0_BYTES bytes (3 lines) per block
-  const ahead = w + 4 * <usize>rowBytes, limit = touch_limit();
-  let touched = i32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
-    touched = read_ahead(out, touched, min(ahead + <usize>ib * 4 * Q8_0_BYTES, limit), 3);
     const xb = block(x, ib);
     const x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
     const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
-    const o = <usize>ib * Q8_0_BYTES;
-    const d = scales4(w, w1, w2, w3, o, xb);
+    // the group's block ib: rows 0 … 3 side by side (ops/rows4.ts)
+    const w0 = w + <usize>ib * 4 * Q8_0_BYTES, w1 = w0 + Q8_0_BYTES, w2 = w1 + Q8_0_BYTES, w3 = w2 + Q8_0_BYTES;
+    const d = scales4(w0, w1, w2, w3, 0, xb);
     const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
     const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
     const dd0 = f64x2.promote_low_f32x4(d0), dd1 = f64x2.promote_low_f32x4(d1);
     const dd2 = f64x2.promote_low_f32x4(d2), dd3 = f64x2.promote_low_f32x4(d3);
-    r0lo = fma_lanes4_as(relaxed, r0lo, d0, dd0, lanes_lo(w + o + 2, xe0, xo0)); r0hi = fma_lanes4_as(relaxed, r0hi, d0, dd0, lanes_lo(w + o + 18, xe1, xo1));
-    r1lo = fma_lanes4_as(relaxed, r1lo, d1, dd1, lanes_lo(w1 + o + 2, xe0, xo0)); r1hi = fma_lanes4_as(relaxed, r1hi, d1, dd1, lanes_lo(w1 + o + 18, xe1, xo1));
-    r2lo = fma_lanes4_as(relaxed, r2lo, d2, dd2, lanes_lo(w2 + o + 2, xe0, xo0)); r2hi = fma_lanes4_as(relaxed, r2hi, d2, dd2, lanes_lo(w2 + o + 18, xe1, xo1));
-    r3lo = fma_lanes4_as(relaxed, r3lo, d3, dd3, lanes_lo(w3 + o + 2, xe0, xo0)); r3hi = fma_lanes4_as(relaxed, r3hi, d3, dd3, lanes_lo(w3 + o + 18, xe1, xo1));
+    r0lo = fma_lanes4_as(relaxed, r0lo, d0, dd0, lanes_lo(w0 + 2, xe0, xo0)); r0hi = fma_lanes4_as(relaxed, r0hi, d0, dd0, lanes_lo(w0 + 18, xe1, xo1));
+    r1lo = fma_lanes4_as(relaxed, r1lo, d1, dd1, lanes_lo(w1 + 2, xe0, xo0)); r1hi = fma_lanes4_as(relaxed, r1hi, d1, dd1, lanes_lo(w1 + 18, xe1, xo1));
+    r2lo = fma_lanes4_as(relaxed, r2lo, d2, dd2, lanes_lo(w2 + 2, xe0, xo0)); r2hi = fma_lanes4_as(relaxed, r2hi, d2, dd2, lanes_lo(w2 + 18, xe1, xo1));
+    r3lo = fma_lanes4_as(relaxed, r3lo, d3, dd3, lanes_lo(w3 + 2, xe0, xo0)); r3hi = fma_lanes4_as(relaxed, r3hi, d3, dd3, lanes_lo(w3 + 18, xe1, xo1));
   }
   store<f32>(out, hsum8_f32x4(r0lo, r0hi));
   store<f32>(out, hsum8_f32x4(r1lo, r1hi), 4);
@@ -224,7 +225,7 @@ export function vec_dot4_q8_0_q8_0_relaxed(n: i32, w: usize, rowBytes: i32, x: u
   store<f32>(out, hsum8_f32x4(r3lo, r3hi), 12);
 }
 
-/** The scalar twin of vec_dot4_q8_0_q8_0: the single-row product four times */
-export function vec_dot4_q8_0_q8_0_generic(n: i32, w: usize, rowBytes: i32, x: usize, out: usize): void {
-  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), vec_dot_q8_0_q8_0_generic(n, w + <usize>r * rowBytes, x));
+/** The scalar twin of vec_dot4_q8_0_q8_0: the single-row product of each of the group's rows */
+export function vec_dot4_q8_0_q8_0_generic(n: i32, w: usize, x: usize, out: usize): void {
+  for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), dot_q8_0_q8_0_generic(n, w + <usize>r * Q8_0_BYTES, 4 * Q8_0_BYTES, x));
 }

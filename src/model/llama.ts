@@ -1,7 +1,7 @@
 import type { Engine } from '../wasm/instance.js';
 import { activationRowBytes, type ActivationFormat } from '../quant/formats.js';
 import type { LlamaConfig } from './config.js';
-import type { LlamaWeights, QTensor } from './weights.js';
+import { dequantizeRow, type LlamaWeights, type QTensor } from './weights.js';
 import type { KvCache } from './kv-cache.js';
 import type { RunState } from './run-state.js';
 import type { TapFn, TapName } from './taps.js';
@@ -66,7 +66,7 @@ export function forward(
   // token embeddings → x [nTok][nEmbd]
   for (let t = 0; t < nTok; t++) {
     const id = tokens[t];
-    w.tokenEmbd.format.dequantize(w.tokenEmbd.ptr + id * w.tokenEmbd.rowBytes, s.x + t * nEmbd * F, nEmbd);
+    dequantizeRow(w.tokenEmbd, id, s.x + t * nEmbd * F);
   }
 
   const scale = 1 / Math.sqrt(headDim);

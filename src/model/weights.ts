@@ -17,6 +17,9 @@ export interface QTensor {
   /** this tensor's kernels */
   readonly format: BoundFormat;
   readonly ptr: number;
+  /** its whole groups of four rows are in the four-row layout (assembly/ops/rows4.ts), as mul_mat
+   *  reads a format with a four-row kernel; read a row with `dequantizeRow` */
+  readonly rows4: boolean;
 }
 
 export interface LayerWeights {
@@ -50,7 +53,9 @@ const READ_CHUNK = 8 << 20;
 
 /**
  * Copies every tensor the forward pass needs straight from the file into linear memory
- * (no intermediate copy on the JS heap), checking names, shapes and types first.
+ * (no intermediate copy on the JS heap), checking names, shapes and types first. Matrices of a
+ * format with a four-row kernel go into the four-row layout in place, a read chunk (whole groups
+ * of rows) at a time while its bytes are still in cache.
  */
 export async function loadWeights(
   file: GgufFile, cfg: LlamaConfig, engine: Engine, onProgress?: (p: LoadProgress) => void,
@@ -102,31 +107,42 @@ export async function loadWeights(
 
   const totalBytes = plan.reduce((s, p) => s + p.info.nBytes, 0);
   const tensors = new Map<string, QTensor>();
+  const rowsOf = (shape: number[]) => (shape.length > 1 ? shape[1] : 1);
+  const interleaved = (p: { info: GgufTensorInfo; shape: number[] }) => formats.get(p.info.type)!.rows4 && rowsOf(p.shape) >= 4;
+  // working space of the four-row layout: four rows of the widest such matrix
+  const scratchBytes = Math.max(0, ...plan.filter(interleaved).map((p) => 4 * (p.info.nBytes / rowsOf(p.shape))));
+  const scratch = scratchBytes > 0 ? arena.alloc(scratchBytes, 'four-row layout scratch') : 0;
   const fh = await open(file.path, 'r');
   let loadedBytes = 0;
   try {
-    for (const { info, shape } of plan) {
+    for (const p of plan) {
+      const { info, shape } = p;
+      const cols = shape[0];
+      const rows = rowsOf(shape);
+      const rowBytes = info.nBytes / rows;
+      const format = formats.get(info.type)!;
+      const rows4 = interleaved(p);
+      // read chunks of whole groups of four rows, so each can go into the four-row layout at once
+      const chunk = rows4 ? Math.max(1, Math.floor(READ_CHUNK / (4 * rowBytes))) * 4 * rowBytes : READ_CHUNK;
       const ptr = arena.alloc(info.nBytes, `tensor ${info.name}`);
       for (let done = 0; done < info.nBytes; ) {
-        const n = Math.min(READ_CHUNK, info.nBytes - done);
+        const n = Math.min(chunk, info.nBytes - done);
         const { bytesRead } = await fh.read(arena.bytes(ptr + done, n), 0, n, info.fileOffset + done);
         if (bytesRead !== n) {
           throw new GgufError(file.path, info.fileOffset + done + bytesRead, `file ends inside the data of tensor '${info.name}'`);
         }
+        if (rows4) engine.exports.interleave_rows4(ptr + done, n / rowBytes, rowBytes, format.spec.type.typeSize, scratch);
         done += n;
         loadedBytes += n;
         onProgress?.({ loadedBytes, totalBytes });
       }
-      const cols = shape[0];
-      const rows = shape.length > 1 ? shape[1] : 1;
-      const format = formats.get(info.type)!;
       tensors.set(info.name, {
-        name: info.name, type: info.type, rows, cols, rowBytes: info.nBytes / rows,
-        activation: format.spec.activation, format, ptr,
+        name: info.name, type: info.type, rows, cols, rowBytes, activation: format.spec.activation, format, ptr, rows4,
       });
     }
   } finally {
     await fh.close();
+    if (scratch) arena.release(scratch);
   }
 
   const t = (name: string) => tensors.get(name)!;
@@ -146,4 +162,20 @@ export async function loadWeights(
     tiedOutput: !hasOutput,
     bytes: totalBytes,
   };
+}
+
+/**
+ * Row `row` of t as f32 values at dst (`cols` of them), from whichever layout it is in: a row of a
+ * group of the four-row layout has its blocks four blocks apart (assembly/ops/rows4.ts), and
+ * dequantization goes block by block, so each block is dequantized where it lies.
+ */
+export function dequantizeRow(t: QTensor, row: number, dst: number): void {
+  const { format, rowBytes } = t;
+  if (!t.rows4 || row >= t.rows - (t.rows % 4)) {
+    format.dequantize(t.ptr + row * rowBytes, dst, t.cols);
+    return;
+  }
+  const { typeSize, blockSize } = format.spec.type;
+  const first = t.ptr + (row - (row % 4)) * rowBytes + (row % 4) * typeSize;
+  for (let i = 0; i < t.cols / blockSize; i++) format.dequantize(first + 4 * i * typeSize, dst + 4 * i * blockSize, blockSize);
 }

@@ -40,8 +40,9 @@ export interface RunnableFormat {
   readonly vecDotBatch: string;
   /** `(x, y, n)`: a weight row to f32 */
   readonly dequantize: string;
-  /** `(n, w, wRowBytes, x, out)`: vecDot of four consecutive weight rows with one activation row, the
-   *  same four results computed side by side (SIMD engines only; `<vecDot4>_generic` is its twin) */
+  /** `(n, w, x, out)`: vecDot of the four rows of a group of the four-row layout (assembly/ops/rows4.ts)
+   *  with one activation row, the same four results computed side by side (SIMD engines only, whose
+   *  weights of this format are in that layout; `<vecDot4>_generic` is its twin) */
   readonly vecDot4?: string;
   /** the four-row kernel of the relaxed-SIMD module, where it has its own (instance.ts chooses the module) */
   readonly vecDot4Relaxed?: string;

@@ -1,5 +1,6 @@
 import { QuantscopeError } from '../errors.js';
 import type { Model } from '../model.js';
+import { dequantizeRow } from '../model/weights.js';
 
 /**
  * Row `id` of the token embedding, dequantized by the engine's own kernel for the tensor's
@@ -15,7 +16,7 @@ export function embeddingRow(model: Model, id: number): Float32Array {
   const t = weights.tokenEmbd;
   const dst = engine.arena.alloc(nEmbd * 4, 'an embedding row');
   try {
-    t.format.dequantize(t.ptr + id * t.rowBytes, dst, nEmbd);
+    dequantizeRow(t, id, dst);
     return engine.arena.f32(dst, nEmbd).slice();
   } finally {
     engine.arena.release(dst);

@@ -54,6 +54,9 @@ export interface KernelExports {
   silu_mul(gate: Ptr, up: Ptr, out: Ptr, rowLen: number, nRows: number): void;
   set_rows4_kernel(dot: number, dot4: number): boolean;
   rows4_kernel_of(dot: number): number;
+  /** the whole groups of four rows at w into the four-row layout, in place (assembly/ops/rows4.ts);
+   *  scratch: 4·rowBytes bytes */
+  interleave_rows4(w: Ptr, rows: number, rowBytes: number, blockBytes: number, scratch: Ptr): void;
   /** a job's items, `chunk` at a time from the counter at `next` (assembly/ops/parallel.ts) */
   run_chunks(job: number, args: Ptr, n: number, next: Ptr, chunk: number, part: number): void;
   /** every per-format kernel, by its export name (see src/quant/formats.ts) */
@@ -81,6 +84,9 @@ export interface BoundFormat {
   /** f32 activation row → this format's activation format; undefined when the activation stays f32 */
   readonly quantize?: RowFn;
   readonly dequantize: RowFn;
+  /** mul_mat takes the rows four at a time through a four-row kernel, so a weight matrix of this
+   *  format is kept in the four-row layout (assembly/ops/rows4.ts, src/model/weights.ts) */
+  readonly rows4: boolean;
 }
 
 /** The kernels the forward pass calls directly (attention and SwiGLU go through `jobs`); SIMD or their scalar `_generic` twins. */
@@ -213,7 +219,8 @@ export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic
   const [vecDotBatch, vecDotBatchFn] = spec.vecDotBatch === spec.vecDot ? [vecDot, vecDotFn] : register(spec.vecDotBatch);
   // mul_mat takes rows four at a time where the format has a four-row kernel (the generic engine
   // keeps the plain row-by-row loop over the scalar twins)
-  if (spec.vecDot4 && !generic) {
+  const rows4 = spec.vecDot4 !== undefined && !generic;
+  if (rows4) {
     const name4 = relaxed && spec.vecDot4Relaxed ? spec.vecDot4Relaxed : spec.vecDot4;
     const dot4 = tableSlot(name4, kernel<unknown>(exports, name4));
     exports.set_rows4_kernel(vecDot, dot4);
@@ -229,6 +236,7 @@ export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic
     vecDotBatchFn,
     quantize: q ? kernel<RowFn>(exports, generic ? q.generic : q.simd) : undefined,
     dequantize: kernel<RowFn>(exports, spec.dequantize),
+    rows4,
   };
 }
 
