@@ -99,8 +99,8 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
 
 // ---- four rows at once ----------------------------------------------------------------------------
 // Decode is one activation row against every weight row, and a row's blocks form one chain of
-// dependent FMAs. vec_dot4_q4_0_q8_0 runs four consecutive rows side by side over the same
-// activation: the four chains overlap, each activation block is unpacked once for four rows, and
+// dependent FMAs. vec_dot4_q4_0_q8_0 runs a group of four rows (in the four-row layout of
+// ops/rows4.ts, read front to back) side by side over the same activation: the four chains overlap, each activation block is unpacked once for four rows, and
 // the four rows' FMAs of a block are one pair of f64x2 operations. Each row's result is bit for bit
 // vec_dot_q4_0_q8_0's: the same exact block sums, the same fused multiply-add per block.
 //

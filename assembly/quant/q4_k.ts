@@ -144,8 +144,8 @@ export function vec_dot_q4_K_q8_K(n: i32, w: usize, x: usize): f32 {
 }
 
 // ---- four rows at once ----------------------------------------------------------------------------
-// vec_dot4_q4_K_q8_K: four consecutive rows side by side over the same activation row (matmul.ts
-// takes rows four at a time through it). Each row's result is vec_dot_q4_K_q8_K's, bit for bit: the
+// vec_dot4_q4_K_q8_K: a group of four rows (the four-row layout of ops/rows4.ts, read front to back)
+// side by side over the same activation row (matmul.ts takes rows four at a time through it). Each row's result is vec_dot_q4_K_q8_K's, bit for bit: the
 // same exact integer lanes L[u] and mins lanes prod[k], the same FMAs and horizontal sums.
 //
 // Integer lanes without widening. A 16-byte half (bytes 16h … 16h + 15) of quant chunk c, read as
@@ -204,9 +204,10 @@ const Q4_MASK = memory.data<u8>([15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0, 15, 0
 /**
  * q4k_quads by the i8 dot product (the relaxed-SIMD module): the nibbles (0 … 15) are 7-bit, so
  * i16x8.relaxed_dot_i8x16_i7x16_s of the activation bytes xv (low sub-block) / yv (high) with them
- * is exact on every implementation (see q4_0.ts), two products per i16 lane; pairwise sums give the
- * x86 lanes Qlo / Qhi, which go into the halves of each i32 lane for the dot with the scale pair, as
- * in q4k_quads. `m8`: 0x0f in every byte.
+ * is exact on every implementation (see q4_0.ts), two products per i16 lane (|·| ≤ 2·15·128); the
+ * dot of those with the sub-block's scale in every i16 lane adds each x86 lane's two pairs, times
+ * the scale: sc[2c]·Qlo + sc[2c+1]·Qhi as in q4k_quads, the pair `sc` split into its two i16 halves.
+ * `m8`: 0x0f in every byte.
  */
 @inline function q4k_quads_relaxed(qs: v128, xv: v128, yv: v128, sc: v128, m8: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {

@@ -137,8 +137,8 @@ export function vec_dot_q6_K_q8_K(n: i32, w: usize, x: usize): f32 {
 }
 
 // ---- four rows at once ----------------------------------------------------------------------------
-// vec_dot4_q6_K_q8_K: four consecutive rows side by side over the same activation row (matmul.ts
-// takes rows four at a time through it). Each row's result is vec_dot_q6_K_q8_K's, bit for bit: the
+// vec_dot4_q6_K_q8_K: a group of four rows (the four-row layout of ops/rows4.ts, read front to back)
+// side by side over the same activation row (matmul.ts takes rows four at a time through it). Each row's result is vec_dot_q6_K_q8_K's, bit for bit: the
 // same exact integer lanes L[u], the same FMAs and horizontal sum.
 //
 // Integer lanes without widening. Sixteen values of a chunk (bytes 16k … 16k + 15 of its 32, x86

@@ -152,7 +152,7 @@ export function vec_dot_q8_0_q8_0(n: i32, w: usize, x: usize): f32 {
 }
 
 // ---- four rows at once ----------------------------------------------------------------------------
-// As vec_dot4_q4_0_q8_0 (q4_0.ts): four consecutive rows side by side over one activation row, each
+// As vec_dot4_q4_0_q8_0 (q4_0.ts): a group of four rows side by side over one activation row, each
 // row's result bit for bit vec_dot_q8_0_q8_0's. The x86 lanes come without widening: with the even
 // and odd bytes of 16 weights and 16 activations as i16 lanes, dot(even, even) + dot(odd, odd) has
 // in lane k the four products of elements 4k … 4k + 3 — the lane L[k] of util/legacy.ts. A row's
