@@ -125,12 +125,21 @@ export async function loadWeights(
       // read chunks of whole groups of four rows, so each can go into the four-row layout at once
       const chunk = rows4 ? Math.max(1, Math.floor(READ_CHUNK / (4 * rowBytes))) * 4 * rowBytes : READ_CHUNK;
       const ptr = arena.alloc(info.nBytes, `tensor ${info.name}`);
-      for (let done = 0; done < info.nBytes; ) {
+      const readChunk = async (done: number): Promise<number> => {
         const n = Math.min(chunk, info.nBytes - done);
         const { bytesRead } = await fh.read(arena.bytes(ptr + done, n), 0, n, info.fileOffset + done);
         if (bytesRead !== n) {
           throw new GgufError(file.path, info.fileOffset + done + bytesRead, `file ends inside the data of tensor '${info.name}'`);
         }
+        return n;
+      };
+      // the next chunk is read while this one goes into the four-row layout (other bytes; the read
+      // runs on libuv's threads), so the layout costs no load time
+      let pending: Promise<number> | undefined = readChunk(0);
+      for (let done = 0; pending !== undefined; ) {
+        const n: number = await pending;
+        pending = done + n < info.nBytes ? readChunk(done + n) : undefined;
+        pending?.catch(() => {}); // awaited next time round; a throw below must not leave it unhandled
         if (rows4) engine.exports.interleave_rows4(ptr + done, n / rowBytes, rowBytes, format.spec.type.typeSize, scratch);
         done += n;
         loadedBytes += n;
