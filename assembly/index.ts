@@ -36,7 +36,7 @@ export {
   vec_dot_iq4_nl_q8_0_tinyblas_generic,
 } from './quant/iq4_nl';
 export { dequantize_row_iq4_xs, vec_dot_iq4_xs_q8_K, vec_dot_iq4_xs_q8_K_generic } from './quant/iq4_xs';
-export { mul_mat, mul_mat_chunks, rows4_kernel_of, set_rows4_kernel } from './ops/matmul';
+export { mul_mat, mul_mat_chunks, mul_mat_job, rows4_kernel_of, set_rows4_kernel } from './ops/matmul';
 export { interleave_rows4 } from './ops/rows4';
 export { rms_norm, rms_norm_generic } from './ops/norm';
 export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';

@@ -1,8 +1,10 @@
 // The relaxed-SIMD kernel module (assembly/relaxed.ts, chosen by src/wasm/instance.ts where the
 // runtime validates it and its relaxed_madd is fused) must give the SIMD128 module's numbers bit for
-// bit: every fixture model with a tensor type that has relaxed kernels gives the same logits at every
-// prompt position and the same greedy tokens on both, and the kernel suites (rows4, rows4-kquant,
-// quant-legacy, kernels — whose engines take the relaxed module when it is usable) pass on it.
+// bit: every fixture model gives the same logits at every prompt position and the same greedy tokens
+// on both (every model runs relaxed code: its fused multiply-adds — in attention, RoPE and every
+// weight format's dot product — are relaxed_madd there), and the kernel suites (rows4, rows4-kquant,
+// quant-legacy, kernels, quant-k, quant-k-low — whose engines take the relaxed module when it is
+// usable) pass on it.
 //
 // Node 20 runs relaxed SIMD only with --experimental-wasm-relaxed-simd, so there this file runs
 // itself and those suites in a child vitest with the flag (QUANTSCOPE_EXPECT_KERNELS=relaxed makes
@@ -11,10 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FORMATS } from '../src/quant/formats.js';
-import { ggmlTypeName } from '../src/quant/ggml-types.js';
-import { readGguf } from '../src/gguf/reader.js';
 import { createEngine, relaxedSimdUsable, type KernelKind } from '../src/wasm/instance.js';
-import { FIXTURES, ROOT, modelPath } from './helpers/fixtures.js';
+import { FIXTURES, ROOT } from './helpers/fixtures.js';
 import { greedyRun } from './helpers/greedy-run.js';
 import { readdirSync } from 'node:fs';
 
@@ -28,17 +28,13 @@ async function run(file: string, kernels: KernelKind, threads = 1) {
 }
 
 if (relaxedSimdUsable()) {
-  const files: string[] = [];
-  for (const f of readdirSync(join(FIXTURES, 'models')).filter((n) => n.endsWith('.gguf')).sort()) {
-    const { tensors } = await readGguf(modelPath(f));
-    if (tensors.some((t) => RELAXED_TYPES.has(ggmlTypeName(t.type)))) files.push(f);
-  }
+  const files = readdirSync(join(FIXTURES, 'models')).filter((n) => n.endsWith('.gguf')).sort();
 
   describe('relaxed-SIMD kernels: the SIMD128 numbers, bit for bit', () => {
     it('auto takes the relaxed module here; formats with relaxed kernels include Q4_0, Q8_0, Q4_K and Q6_K', () => {
       expect(createEngine().kind).toBe('relaxed');
       for (const t of ['Q4_0', 'Q8_0', 'Q4_K', 'Q6_K']) expect(RELAXED_TYPES).toContain(t);
-      expect(files.length).toBeGreaterThanOrEqual(3);
+      expect(files.length).toBeGreaterThanOrEqual(17);
     });
 
     it.each(files)('%s: every prompt position\'s logits and 12 greedy tokens, on 1 and 2 threads', async (file) => {
@@ -76,7 +72,8 @@ if (relaxedSimdUsable()) {
 
     it('the model checks of this file and the kernel suites pass on the relaxed module', () => {
       runChild(['--experimental-wasm-relaxed-simd'],
-        ['test/relaxed.test.ts', 'test/rows4.test.ts', 'test/rows4-kquant.test.ts', 'test/quant-legacy.test.ts', 'test/kernels.test.ts']);
+        ['test/relaxed.test.ts', 'test/rows4.test.ts', 'test/rows4-kquant.test.ts', 'test/quant-legacy.test.ts', 'test/kernels.test.ts',
+          'test/quant-k.test.ts', 'test/quant-k-low.test.ts']);
     }, 600_000);
 
     it('… and with every function held at V8\'s baseline tier', () => {

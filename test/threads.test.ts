@@ -8,6 +8,10 @@ import { greedyRun } from './helpers/greedy-run.js';
 import { chunkRows } from '../src/wasm/thread-control.js';
 import { createEngine } from '../src/wasm/instance.js';
 import { JobArgs } from '../src/model/jobs.js';
+import type { QTensor } from '../src/model/weights.js';
+import { activationRowBytes, rowBytes as rowBytesOf } from '../src/quant/formats.js';
+
+const Q4_K = 12, Q6_K = 14;
 import { mulberry32 } from './helpers/rng.js';
 import { modelPath } from './helpers/fixtures.js';
 
@@ -139,6 +143,51 @@ describe('threads: the same numbers as one thread, bit for bit', () => {
       expect(Buffer.from(arena.bytes(o2, 4 * nFf * rows)).equals(Buffer.from(arena.bytes(o1, 4 * nFf * rows)))).toBe(true);
     } finally {
       engine.dispose();
+    }
+  });
+
+  it('several matrices on one activation as one job (Q, K, V; gate, up): bit for bit mul_mat of each, 2 threads and 1', async () => {
+    for (const threads of [2, 1]) {
+      const engine = createEngine({ kernels: 'simd128' });
+      try {
+        if (threads > 1) await engine.startThreads(threads);
+        const { arena, exports } = engine;
+        const rnd = mulberry32(11 + threads);
+        const cols = 1024, jobs = new JobArgs(arena, 64, 64, threads);
+        // Q4_K, Q6_K, Q4_K: row counts not multiples of four, so the job's padding items and the
+        // matrices' leftover rows both occur; ≥ 2^18 multiply-adds at 3 and 4 tokens (on the threads)
+        const mats = ([[Q4_K, 61], [Q6_K, 30], [Q4_K, 37]] as const).map(([type, rows]) => {
+          const format = engine.formats.get(type)!, rowBytes = rowBytesOf(type, cols);
+          const ptr = arena.alloc(rows * rowBytes), b = arena.bytes(ptr, rows * rowBytes);
+          for (let i = 0; i < b.length; i++) b[i] = (rnd() * 256) | 0;
+          // every f16 field a normal number below 2^-2 (finite results)
+          const h = new Uint16Array(arena.memory.buffer, ptr, b.length >> 1);
+          for (let i = 0; i < h.length; i++) h[i] = (h[i] & 0x83ff) | ((1 + ((h[i] >> 10) % 12)) << 10);
+          const wt: QTensor = { name: `m${type}`, type, rows, cols, rowBytes, activation: format.spec.activation, format, ptr, rows4: format.rows4 };
+          return wt;
+        });
+        for (const nTok of [1, 3, 4]) {
+          const xRowBytes = activationRowBytes('q8_K', cols);
+          const src = arena.alloc(4 * cols * nTok), x = arena.alloc(xRowBytes * nTok);
+          const sv = arena.f32(src, cols * nTok);
+          for (let i = 0; i < sv.length; i++) sv[i] = (rnd() * 2 - 1) * 4;
+          for (let t = 0; t < nTok; t++) mats[0].format.quantize!(src + 4 * t * cols, x + t * xRowBytes, cols);
+          const outs = mats.map((m) => arena.alloc(4 * (m.rows + 2) * nTok)), refs = mats.map((m) => arena.alloc(4 * (m.rows + 2) * nTok));
+          mats.forEach((m, i) => {
+            arena.f32(outs[i], (m.rows + 2) * nTok).fill(NaN);
+            arena.f32(refs[i], (m.rows + 2) * nTok).fill(NaN);
+            exports.mul_mat(m.format.vecDot, m.format.vecDotBatch, m.ptr, m.rowBytes, x, xRowBytes, refs[i], m.rows + 2, 0, m.rows, cols, nTok);
+          });
+          jobs.mulMats(engine, x, xRowBytes, nTok, mats.map((m, i) => [m, outs[i], m.rows + 2] as const));
+          mats.forEach((m, i) => {
+            const n = 4 * (m.rows + 2) * nTok;
+            expect(Buffer.from(arena.bytes(outs[i], n)).equals(Buffer.from(arena.bytes(refs[i], n))), `${threads} threads, ${nTok} tokens, matrix ${i}`).toBe(true);
+          });
+          for (const p of [src, x, ...outs, ...refs]) arena.release(p);
+        }
+      } finally {
+        engine.dispose();
+      }
     }
   });
 });

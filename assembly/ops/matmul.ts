@@ -78,3 +78,29 @@ export function mul_mat_chunks(
     mul_mat(vecDot, vecDotBatch, w, wRowBytes, x, xRowBytes, out, outRowFloats, r0, min(r0 + chunk, rows), cols, nTok);
   }
 }
+
+// mul_mat_job: the products of up to MM_MATS matrices with one activation (Q, K and V; gate and up)
+// as one job of the pool (parallel.ts), so their rows spread over the threads with one
+// synchronisation instead of one per matrix. Items: the matrices' rows one after the other, each
+// matrix's count rounded up to a multiple of four, so that a chunk (a multiple of four) never cuts a
+// group of the four-row layout; the padding items compute nothing. Arguments (i32 slots):
+//   0 count   1 x   2 xRowBytes   3 nTok
+//   then per matrix m at 4 + 8m:  vecDot, vecDotBatch, w, wRowBytes, out, outRowFloats, rows, cols
+
+/** matrices a mul_mat_job takes at most */
+export const MM_MATS: i32 = 3;
+
+export function mul_mat_job(args: usize, i0: i32, i1: i32, part: i32): void {
+  const count = load<i32>(args), x = <usize>load<u32>(args, 4), xRowBytes = load<i32>(args, 8), nTok = load<i32>(args, 12);
+  let base = 0;
+  for (let m = 0; m < count; m++) {
+    const a = args + 16 + (<usize>m << 5);
+    const rows = load<i32>(a, 24);
+    const r0 = max(i0 - base, 0), r1 = min(i1 - base, rows);
+    if (r0 < r1) {
+      mul_mat(load<u32>(a), load<u32>(a, 4), <usize>load<u32>(a, 8), load<i32>(a, 12), x, xRowBytes,
+        <usize>load<u32>(a, 16), load<i32>(a, 20), r0, r1, load<i32>(a, 28), nTok);
+    }
+    base += (rows + 3) & ~3;
+  }
+}

@@ -103,8 +103,10 @@ export const X86_AUX8: usize = memory.data(256);
   return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
 }
 
-/** four lanes of acc = fma(d, f32(lanes), acc), `d` splatted in f64x2 (the fma32 of every lane) */
+/** four lanes of acc = fma(d, f32(lanes), acc), `d` splatted in f64x2 (the fma32 of every lane;
+ *  in the relaxed-SIMD module one fused relaxed_madd, as x86_fma_relaxed) */
 @inline export function x86_fma_f32x4(acc: v128, d: v128, lanes: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return x86_fma_relaxed(acc, f32x4.splat(<f32>f64x2.extract_lane(d, 0)), lanes);
   // |lanes| ≤ 2^24: the i32 → f64 conversion equals i32 → f32 → f64
   const lo = f64x2.add(f64x2.mul(d, f64x2.convert_low_i32x4_s(lanes)), f64x2.promote_low_f32x4(acc));
   const hi = f64x2.add(

@@ -43,6 +43,19 @@ export function forward(
    * (Q8_0 blocks, f16-rounded rows) into s.act, then each weight's mul_mat runs over it.
    */
   const project = (src: number, rows: number, ...targets: Array<[wt: QTensor, out: number, outRowFloats: number]>) => {
+    // several matrices on one activation format (Q, K, V; gate, up): one job, one synchronisation
+    const act = targets[0][0].activation;
+    if (targets.length > 1 && targets.every(([wt]) => wt.activation === act && wt.cols === targets[0][0].cols)) {
+      const { quantize } = targets[0][0].format, cols = targets[0][0].cols;
+      let x = src, xRowBytes = cols * F;
+      if (quantize) {
+        xRowBytes = activationRowBytes(act, cols);
+        for (let t = 0; t < rows; t++) quantize(src + t * cols * F, s.act + t * xRowBytes, cols);
+        x = s.act;
+      }
+      s.jobs.mulMats(engine, x, xRowBytes, rows, targets);
+      return;
+    }
     let converted: ActivationFormat | undefined;
     for (const [wt, out, outRowFloats] of targets) {
       const { quantize, vecDot, vecDotBatch } = wt.format;

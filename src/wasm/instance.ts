@@ -71,6 +71,9 @@ export interface Jobs {
   readonly attentionF16: number;
   /** silu(gate)·up, items values (assembly/ops/elementwise.ts) */
   readonly siluMul: number;
+  /** the products of several matrices with one activation, items their rows (assembly/ops/matmul.ts;
+   *  the matrices' dot products say SIMD or generic) */
+  readonly mulMats: number;
 }
 
 /** A runnable format bound to this engine's kernels (SIMD or generic, as the engine was created). */
@@ -253,7 +256,10 @@ function bindJobs(exports: KernelExports, generic: boolean, bindings: TableBindi
     bindings.push([index, exportName]);
     return index;
   };
-  return { attention: slot('attention_job', true), attentionF16: slot('attention_f16_job', true), siluMul: slot('silu_mul_job', false) };
+  return {
+    attention: slot('attention_job', true), attentionF16: slot('attention_f16_job', true), siluMul: slot('silu_mul_job', false),
+    mulMats: slot('mul_mat_job', false),
+  };
 }
 
 /**
