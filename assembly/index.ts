@@ -47,7 +47,7 @@ export {
 } from './ops/attention';
 export { add, add_generic, silu_mul, silu_mul_job } from './ops/elementwise';
 export { run_chunks } from './ops/parallel';
-export { stream_sum, stream_sum_generic } from './ops/bandwidth';
+export { stream_sum, stream_sum_generic, stream_sum_job } from './ops/bandwidth';
 
 /** First byte the host may use: everything below holds the module's static data. */
 export function heap_base(): usize {

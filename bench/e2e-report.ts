@@ -3,6 +3,7 @@
 // llama.cpp's on the format's first line, each set's speed and its ratios to llama.cpp on its own.
 import type { E2eReport, E2eRow, EngineOutcome, KernelSetPlan } from './e2e.bench.js';
 import { SIMD_LABEL } from './kernels.bench.js';
+import type { BandwidthResult } from './bandwidth.bench.js';
 
 const MB = 1e6;
 const fixed = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
@@ -113,10 +114,10 @@ function notes(r: E2eReport): string[] {
   const ran = (who: string, n: number | null) => (n === null ? `${who} not run` : `${who} ran ${n}`);
   const fewer = th.quantscope !== null && th.quantscope < th.requested ? ' (fewer than asked: the generic kernels run on one)' : '';
   lines.push(`threads: ${th.requested} requested — ${ran('quantscope', th.quantscope)}${fewer}, ${ran('llama.cpp', th.llamaCpp)}`);
-  const b = r.bandwidth;
-  lines.push(`memory bandwidth (1 thread, WASM v128 reads of ${(b.bytes / 2 ** 20).toFixed(0)} MiB): ${b.median.toFixed(2)} GB/s median, ` +
-    `${b.best.toFixed(2)} best; "decode GB/s" = weight bytes read per token × tg tokens/s, "of bw" its share of the median` +
-    (r.threads.quantscope !== null && r.threads.quantscope > 1 ? ` (a 1-thread figure: ${r.threads.quantscope} threads may read faster)` : ''));
+  const b = r.bandwidth, b1 = r.bandwidthOneThread;
+  const probe = (p: BandwidthResult) => `${p.threads} thread${p.threads === 1 ? '' : 's'} ${p.median.toFixed(2)} GB/s median, ${p.best.toFixed(2)} best`;
+  lines.push(`memory bandwidth (WASM v128 reads of ${(b.bytes / 2 ** 20).toFixed(0)} MiB): ${b1 ? `${probe(b1)}; ` : ''}${probe(b)}; ` +
+    `"decode GB/s" = weight bytes read per token × tg tokens/s, "of bw" its share of the ${b.threads}-thread median`);
   const q = r.quantscope;
   const describe = (set: KernelSetPlan) => `${setName(r, set)} = ${set.engine ?? 'no measurement succeeded'}` +
     (set.execArgv.length ? `, its children run as node ${set.execArgv.join(' ')}` : '');

@@ -100,7 +100,10 @@ export interface E2eReport {
   /** threads asked for, and what each engine ran (null: no measurement succeeded) */
   threads: { requested: number; quantscope: number | null; llamaCpp: number | null };
   timing: { promptTokens: number; genTokens: number; warmup: number; reps: number; statistic: 'median' };
+  /** the probe on the threads asked for (decode's "of bw" is against this one), and on one thread
+   *  when more were asked for */
   bandwidth: BandwidthResult;
+  bandwidthOneThread: BandwidthResult | null;
   kernels: KernelResult | null;
   llamaCpp: { status: 'ok' | 'unavailable' | 'disabled'; engine: string | null; reason: string | null };
   rows: E2eRow[];
@@ -168,8 +171,10 @@ export async function runE2e(opts: E2eOptions, log: (line: string) => void = () 
   const loadBefore = await busyCores();
   const notes: string[] = [];
 
-  log(`memory bandwidth probe (${opts.bandwidthBytes / 2 ** 20} MiB)…`);
-  const bandwidth = probeBandwidth({ bytes: opts.bandwidthBytes, passes: opts.quick ? 3 : 7 });
+  log(`memory bandwidth probe (${opts.bandwidthBytes / 2 ** 20} MiB, 1${opts.threads > 1 ? ` and ${opts.threads}` : ''} thread${opts.threads > 1 ? 's' : ''})…`);
+  const passes = opts.quick ? 3 : 7;
+  const bandwidthOneThread = await probeBandwidth({ bytes: opts.bandwidthBytes, passes });
+  const bandwidth = opts.threads > 1 ? await probeBandwidth({ bytes: opts.bandwidthBytes, passes, threads: opts.threads }) : bandwidthOneThread;
 
   // the files: a user's, or the synthesized ones (types known before any is written)
   type Target = { format: string; ensure: () => Promise<{ path: string; synthSeconds: number | null }> };
@@ -271,6 +276,7 @@ export async function runE2e(opts: E2eOptions, log: (line: string) => void = () 
     threads: { requested: opts.threads, quantscope: ranThreads(rows, 'ours'), llamaCpp: ranThreads(rows, 'llamaCpp') },
     timing: { promptTokens: opts.promptTokens, genTokens: opts.genTokens, warmup: opts.warmup, reps: opts.reps, statistic: 'median' },
     bandwidth,
+    bandwidthOneThread: bandwidth === bandwidthOneThread ? null : bandwidthOneThread,
     kernels,
     llamaCpp: llamaStatus,
     rows,

@@ -19,6 +19,7 @@ import { formatE2eMarkdown, formatE2eText } from '../bench/e2e-report.js';
 import { RELAXED_SIMD_FLAG, runtimeHasRelaxedSimd } from '../bench/speed-run.js';
 import { FIXTURES, ROOT } from './helpers/fixtures.js';
 import { parseE2eOptions } from '../bench/e2e-options.js';
+import { probeBandwidth } from '../bench/bandwidth.bench.js';
 
 const run = promisify(execFile);
 const cacheDir = mkdtempSync(join(tmpdir(), 'quantscope-bench-'));
@@ -105,6 +106,15 @@ describe('model cache', () => {
 });
 
 describe('bandwidth probe kernel', () => {
+  it('the probe reads on the threads asked for', async () => {
+    for (const threads of [1, 2]) {
+      const r = await probeBandwidth({ bytes: 8 * 2 ** 20, passes: 2, threads });
+      expect(r.threads).toBe(threads);
+      expect(r.runs).toHaveLength(2);
+      expect(Math.min(...r.runs)).toBeGreaterThan(0);
+    }
+  });
+
   it('stream_sum and its scalar twin agree, for any length and offset', () => {
     const { exports: k, arena } = createEngine();
     const n = 1 << 16;
@@ -169,6 +179,10 @@ describe('npm run bench -- --e2e --quick', () => {
     expect(report.timing).toMatchObject({ promptTokens: 128, genTokens: 64, warmup: 1, reps: 3 });
     expect(report.threads).toMatchObject({ requested: threads, quantscope: threads, llamaCpp: report.llamaCpp.status === 'ok' ? threads : null });
     expect(report.bandwidth.median).toBeGreaterThan(0);
+    // the probe at the threads asked for; with more than one, also on one
+    expect(report.bandwidth.threads).toBe(threads);
+    if (threads > 1) expect(report.bandwidthOneThread!.threads).toBe(1);
+    else expect(report.bandwidthOneThread).toBeNull();
     for (const row of report.rows) {
       expect(statSync(row.file).size).toBe(row.fileBytes);
       const file = await readGguf(row.file);

@@ -32,3 +32,16 @@ export function stream_sum_generic(p: usize, bytes: usize): i32 {
   for (; q < end; q++) sum += <i32>load<u8>(q);
   return sum;
 }
+
+/**
+ * The probe as a job of the thread pool (parallel.ts), for the bandwidth of several threads: items
+ * are blocks of `blockBytes` from p; each part adds its blocks' sums into its own slot (kept so the
+ * loads stay live). Arguments (i32 slots): 0 p, 1 blockBytes, 2 … the parts' sums.
+ */
+export function stream_sum_job(args: usize, i0: i32, i1: i32, part: i32): void {
+  const p = <usize>load<u32>(args), blockBytes = <usize>load<u32>(args, 4);
+  let sum = 0;
+  for (let i = i0; i < i1; i++) sum += stream_sum(p + <usize>i * blockBytes, blockBytes);
+  const slot = args + 8 + (<usize>part << 2);
+  store<i32>(slot, load<i32>(slot) + sum);
+}

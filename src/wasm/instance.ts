@@ -74,6 +74,8 @@ export interface Jobs {
   /** the products of several matrices with one activation, items their rows (assembly/ops/matmul.ts;
    *  the matrices' dot products say SIMD or generic) */
   readonly mulMats: number;
+  /** the bandwidth probe's streaming read, items blocks of a buffer (assembly/ops/bandwidth.ts) */
+  readonly streamSum: number;
 }
 
 /** A runnable format bound to this engine's kernels (SIMD or generic, as the engine was created). */
@@ -258,7 +260,7 @@ function bindJobs(exports: KernelExports, generic: boolean, bindings: TableBindi
   };
   return {
     attention: slot('attention_job', true), attentionF16: slot('attention_f16_job', true), siluMul: slot('silu_mul_job', false),
-    mulMats: slot('mul_mat_job', false),
+    mulMats: slot('mul_mat_job', false), streamSum: slot('stream_sum_job', false),
   };
 }
 
