@@ -9,6 +9,9 @@ import {
 import { parseGguf } from '../src/gguf/reader.js';
 import { writeGguf } from '../src/gguf/writer.js';
 import { modelPath } from './helpers/fixtures.js';
+import { createEngine } from '../src/wasm/instance.js';
+import { RunState } from '../src/model/run-state.js';
+import type { LlamaConfig } from '../src/model/config.js';
 
 const argmax = (v: Float32Array) => v.reduce((b, x, i) => (x > v[b] ? i : b), 0);
 
@@ -181,5 +184,23 @@ describe('model loading errors', () => {
     expect(m.gguf.tensors.some((t) => t.name === 'output.weight')).toBe(false);
     expect(m.loaded.weights.tiedOutput).toBe(true);
     m.dispose();
+  });
+});
+
+describe('RunState: an allocation that fails releases what was allocated before it', () => {
+  const cfg = { nEmbd: 64, nHead: 8, headDim: 8, nHeadKv: 4, nFf: 172, nRot: 8, nVocab: 512 } as LlamaConfig;
+  it.each([
+    ['the logits (the last buffer)', { ...cfg, nVocab: 2 ** 30 }, 64],
+    ['the attention scratch (the job arguments, after every buffer)', cfg, 2 ** 31],
+  ] as const)('%s', (_what, c, contextSize) => {
+    const { arena } = createEngine();
+    const before = arena.bytesInUse;
+    expect(() => new RunState(arena, c, 4, contextSize)).toThrow(QuantscopeError);
+    expect(arena.bytesInUse).toBe(before);
+    // and a RunState that fits still allocates and releases cleanly
+    const ok = new RunState(arena, cfg, 4, 64);
+    expect(arena.bytesInUse).toBeGreaterThan(before);
+    ok.dispose();
+    expect(arena.bytesInUse).toBe(before);
   });
 });

@@ -43,7 +43,12 @@ export class JobArgs {
   constructor(private readonly arena: Arena, headDim: number, contextSize: number, readonly parts: number) {
     this.scratchBytes = 4 * (headDim + Math.ceil(contextSize / 32) * 32);
     this.scratch = arena.alloc(parts * this.scratchBytes, 'attention scratch');
-    this.att = arena.alloc(4 * (ATT_SLOTS + SILU_SLOTS + MM_SLOTS), 'job arguments');
+    try {
+      this.att = arena.alloc(4 * (ATT_SLOTS + SILU_SLOTS + MM_SLOTS), 'job arguments');
+    } catch (e) {
+      arena.release(this.scratch);
+      throw e;
+    }
     this.silu = this.att + 4 * ATT_SLOTS;
     this.mm = this.silu + 4 * SILU_SLOTS;
     this.i32 = new Int32Array(arena.memory.buffer, this.att, ATT_SLOTS + SILU_SLOTS + MM_SLOTS);

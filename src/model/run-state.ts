@@ -23,25 +23,35 @@ export class RunState {
   readonly logits: number;  // logits                   [batch][nVocab]
   private readonly ptrs: number[];
 
-  /** `parts`: the threads the engine runs jobs on (each gets scratch of its own) */
+  /**
+   * `parts`: the threads the engine runs jobs on (each gets scratch of its own). When an allocation
+   * fails, the buffers allocated before it are released before the error is thrown.
+   */
   constructor(private readonly arena: Arena, cfg: LlamaConfig, readonly batch: number, contextSize: number, parts = 1) {
-    const f = (n: number, what: string) => arena.alloc(n * 4, what);
+    const held: number[] = [];
+    const bytes = (n: number, what: string) => { const p = arena.alloc(n, what); held.push(p); return p; };
+    const f = (n: number, what: string) => bytes(n * 4, what);
     const qDim = cfg.nHead * cfg.headDim;
     const widest = Math.max(cfg.nEmbd, cfg.nFf, qDim);
-    this.x = f(batch * cfg.nEmbd, 'residual');
-    this.xb = f(batch * cfg.nEmbd, 'norm buffer');
-    this.xb2 = f(batch * cfg.nEmbd, 'projection buffer');
-    this.q = f(batch * qDim, 'query buffer');
-    this.k = f(batch * cfg.nHeadKv * cfg.headDim, 'key buffer');
-    this.v = f(batch * cfg.nHeadKv * cfg.headDim, 'value buffer');
-    this.att = f(batch * qDim, 'attention buffer');
-    this.hb = f(batch * cfg.nFf, 'ffn gate buffer');
-    this.hb2 = f(batch * cfg.nFf, 'ffn up buffer');
-    this.act = arena.alloc(batch * activationRowBytes('f32', widest), 'activation buffer');
-    this.rope = f(cfg.nRot, 'rope table');
-    this.logits = f(batch * cfg.nVocab, 'logits');
-    this.ptrs = [this.x, this.xb, this.xb2, this.q, this.k, this.v, this.att, this.hb, this.hb2, this.act, this.rope, this.logits];
-    this.jobs = new JobArgs(arena, cfg.headDim, contextSize, parts);
+    try {
+      this.x = f(batch * cfg.nEmbd, 'residual');
+      this.xb = f(batch * cfg.nEmbd, 'norm buffer');
+      this.xb2 = f(batch * cfg.nEmbd, 'projection buffer');
+      this.q = f(batch * qDim, 'query buffer');
+      this.k = f(batch * cfg.nHeadKv * cfg.headDim, 'key buffer');
+      this.v = f(batch * cfg.nHeadKv * cfg.headDim, 'value buffer');
+      this.att = f(batch * qDim, 'attention buffer');
+      this.hb = f(batch * cfg.nFf, 'ffn gate buffer');
+      this.hb2 = f(batch * cfg.nFf, 'ffn up buffer');
+      this.act = bytes(batch * activationRowBytes('f32', widest), 'activation buffer');
+      this.rope = f(cfg.nRot, 'rope table');
+      this.logits = f(batch * cfg.nVocab, 'logits');
+      this.jobs = new JobArgs(arena, cfg.headDim, contextSize, parts);
+    } catch (e) {
+      for (const p of held) arena.release(p);
+      throw e;
+    }
+    this.ptrs = held;
   }
 
   dispose(): void {
