@@ -32,9 +32,9 @@ export async function probeBandwidth(opts: { bytes?: number; passes?: number; th
   const { exports: k, arena } = engine;
   const threads = opts.threads ?? 1;
   const streamSum = k.stream_sum as StreamSum;
-  const p = arena.alloc(bytes, 'bandwidth probe buffer');
-  const args = arena.alloc(8 + 4 * threads, 'bandwidth job arguments');
   try {
+    const p = arena.alloc(bytes, 'bandwidth probe buffer');
+    const args = arena.alloc(8 + 4 * threads, 'bandwidth job arguments');
     if (threads > 1) await engine.startThreads(threads);
     new Int32Array(arena.memory.buffer, args, 2).set([p, BLOCK]);
     // one thread: one call; more: 1 MiB blocks from the pool's shared counter

@@ -79,16 +79,14 @@ export function mul_mat_chunks(
   }
 }
 
-// mul_mat_job: the products of up to MM_MATS matrices with one activation (Q, K and V; gate and up)
+// mul_mat_job: the products of several matrices with one activation (Q, K and V; gate and up)
 // as one job of the pool (parallel.ts), so their rows spread over the threads with one
 // synchronisation instead of one per matrix. Items: the matrices' rows one after the other, each
 // matrix's count rounded up to a multiple of four, so that a chunk (a multiple of four) never cuts a
-// group of the four-row layout; the padding items compute nothing. Arguments (i32 slots):
+// group of the four-row layout; the padding items compute nothing. Arguments (i32 slots; the block
+// is sized in src/model/jobs.ts):
 //   0 count   1 x   2 xRowBytes   3 nTok
 //   then per matrix m at 4 + 8m:  vecDot, vecDotBatch, w, wRowBytes, out, outRowFloats, rows, cols
-
-/** matrices a mul_mat_job takes at most */
-export const MM_MATS: i32 = 3;
 
 export function mul_mat_job(args: usize, i0: i32, i1: i32, part: i32): void {
   const count = load<i32>(args), x = <usize>load<u32>(args, 4), xRowBytes = load<i32>(args, 8), nTok = load<i32>(args, 12);

@@ -38,38 +38,42 @@ export function forward(
         tap(name, layer, arena.f32(ptr, rows * width), rows, width, first)
     : undefined;
 
+  // the input of the current projection, as the weight at hand reads it (set by `input`)
+  let x = 0, xRowBytes = 0;
+  let converted: ActivationFormat | undefined;
+  /** x = `rows` rows of `cols` f32 values at src in wt's activation format: converted into s.act
+   *  (Q8_0 blocks, f16-rounded rows, …) unless already there, or src itself for f32 */
+  const input = (wt: QTensor, src: number, rows: number, cols: number) => {
+    const { quantize } = wt.format;
+    if (!quantize) {
+      x = src;
+      xRowBytes = cols * F;
+      return;
+    }
+    xRowBytes = activationRowBytes(wt.activation, cols);
+    if (converted !== wt.activation) {
+      for (let t = 0; t < rows; t++) quantize(src + t * cols * F, s.act + t * xRowBytes, cols);
+      converted = wt.activation;
+    }
+    x = s.act;
+  };
+
   /**
-   * out_i = W_i · src for weights sharing one input: src is converted once per activation format
-   * (Q8_0 blocks, f16-rounded rows) into s.act, then each weight's mul_mat runs over it.
+   * out_i = W_i · src for weights sharing one input, src converted once per activation format.
+   * Weights that all read one format (Q, K, V; gate, up) run as one pool job, one synchronisation;
+   * otherwise one mul_mat each.
    */
   const project = (src: number, rows: number, ...targets: Array<[wt: QTensor, out: number, outRowFloats: number]>) => {
-    // several matrices on one activation format (Q, K, V; gate, up): one job, one synchronisation
-    const act = targets[0][0].activation;
-    if (targets.length > 1 && targets.every(([wt]) => wt.activation === act && wt.cols === targets[0][0].cols)) {
-      const { quantize } = targets[0][0].format, cols = targets[0][0].cols;
-      let x = src, xRowBytes = cols * F;
-      if (quantize) {
-        xRowBytes = activationRowBytes(act, cols);
-        for (let t = 0; t < rows; t++) quantize(src + t * cols * F, s.act + t * xRowBytes, cols);
-        x = s.act;
-      }
+    const first = targets[0][0], cols = first.cols; // every weight here reads the same input rows
+    converted = undefined;
+    if (targets.length > 1 && targets.every(([wt]) => wt.activation === first.activation)) {
+      input(first, src, rows, cols);
       s.jobs.mulMats(engine, x, xRowBytes, rows, targets);
       return;
     }
-    let converted: ActivationFormat | undefined;
     for (const [wt, out, outRowFloats] of targets) {
-      const { quantize, vecDot, vecDotBatch } = wt.format;
-      let x = src;
-      let xRowBytes = wt.cols * F;
-      if (quantize) {
-        xRowBytes = activationRowBytes(wt.activation, wt.cols);
-        if (converted !== wt.activation) {
-          for (let t = 0; t < rows; t++) quantize(src + t * wt.cols * F, s.act + t * xRowBytes, wt.cols);
-          converted = wt.activation;
-        }
-        x = s.act;
-      }
-      engine.mulMat(vecDot, vecDotBatch, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, wt.rows, wt.cols, rows);
+      input(wt, src, rows, cols);
+      engine.mulMat(wt.format.vecDot, wt.format.vecDotBatch, wt.ptr, wt.rowBytes, x, xRowBytes, out, outRowFloats, wt.rows, cols, rows);
     }
   };
   const rmsNormRows = (src: number, weight: QTensor, dst: number, rows = nTok) => {
