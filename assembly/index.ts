@@ -18,6 +18,7 @@ export { quantize_row_q8_K } from './quant/q8_k';
 export { dequantize_row_bf16, round_row_bf16, vec_dot_bf16, vec_dot_bf16_generic } from './quant/bf16';
 export {
   dequantize_row_q4_0, vec_dot_q4_0_q8_0, vec_dot_q4_0_q8_0_generic, vec_dot4_q4_0_q8_0, vec_dot4_q4_0_q8_0_generic,
+  vec_dot4x4_q4_0_q8_0, vec_dot4x4_q4_0_q8_0_generic,
 } from './quant/q4_0';
 export { dequantize_row_q4_1, vec_dot_q4_1_q8_1, vec_dot_q4_1_q8_1_generic } from './quant/q4_1';
 export { dequantize_row_q5_0, vec_dot_q5_0_q8_0, vec_dot_q5_0_q8_0_generic } from './quant/q5_0';
@@ -36,7 +37,7 @@ export {
   vec_dot_iq4_nl_q8_0_tinyblas_generic,
 } from './quant/iq4_nl';
 export { dequantize_row_iq4_xs, vec_dot_iq4_xs_q8_K, vec_dot_iq4_xs_q8_K_generic } from './quant/iq4_xs';
-export { mul_mat, mul_mat_chunks, mul_mat_job, rows4_kernel_of, set_rows4_kernel } from './ops/matmul';
+export { mul_mat, mul_mat_chunks, mul_mat_job, rows4_kernel_of, set_rows4_kernel, set_tile_kernel, tile_kernel_of } from './ops/matmul';
 export { interleave_rows4 } from './ops/rows4';
 export { rms_norm, rms_norm_generic } from './ops/norm';
 export { rope_cache, rope_norm, rope_norm_generic } from './ops/rope';

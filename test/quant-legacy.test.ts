@@ -574,6 +574,31 @@ function checkFourRows(f: BlockFormat, w: Uint8Array, xp: number, n: number, wan
     const got = getF32(out, 4);
     for (let r = 0; r < 4; r++) expect(sameF(got[r], want), `${label}: ${kernel} row ${r} ${got[r]} vs one row ${want}`).toBe(true);
   }
+  checkTile(f, wp, xp, n, want, label, misalign);
+}
+
+/**
+ * The format's tile kernel (four rows by four tokens), where it has one: the group of checkFourRows
+ * against four copies of the activation row, 16 bytes between copies beyond the row itself and
+ * 8 bytes between output rows beyond their four values, so a mixed-up stride shows; all 16
+ * results must be the one-row result. Its generic twin and relaxed form too.
+ */
+function checkTile(f: BlockFormat, wp: number, xp: number, n: number, want: number, label: string, misalign: number): void {
+  const { vecTile, vecTileRelaxed } = fmt(f.type).spec;
+  if (!vecTile) return;
+  const xRowBytes = (n / QK) * actBytes(f.act) + 16, outRowBytes = 24;
+  const x4 = new Uint8Array(4 * xRowBytes);
+  for (let t = 0; t < 4; t++) x4.set(arena.bytes(xp, xRowBytes - 16), t * xRowBytes);
+  const xs = putBytes(x4, misalign), out = alloc(4 * outRowBytes);
+  const kernels = [vecTile, `${vecTile}_generic`, ...(vecTileRelaxed && typeof K[vecTileRelaxed] === 'function' ? [vecTileRelaxed] : [])];
+  for (const kernel of kernels) {
+    arena.f32(out, 4 * outRowBytes / 4).fill(NaN);
+    K[kernel](n, wp, xs, xRowBytes, out, outRowBytes);
+    for (let t = 0; t < 4; t++) {
+      const got = getF32(out + t * outRowBytes, 4);
+      for (let r = 0; r < 4; r++) expect(sameF(got[r], want), `${label}: ${kernel} token ${t} row ${r} ${got[r]} vs one row ${want}`).toBe(true);
+    }
+  }
 }
 
 /** run both twins on a row pair and check them against each other and the references */

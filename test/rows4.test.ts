@@ -43,20 +43,26 @@ describe('mul_mat through four-row kernels', () => {
 
   it('the registrations hold after kernel workers start (each instantiation rewrites the static data they live in)', async () => {
     const e = createEngine({ generic: false });
-    const want = withFourRows.map(([id]) => e.exports.rows4_kernel_of(e.formats.get(id)!.vecDot));
-    expect(want.every((i) => i >= 0)).toBe(true);
+    const registered = () => withFourRows.map(([id, f]) => {
+      const dot = e.formats.get(id)!.vecDot;
+      return [e.exports.rows4_kernel_of(dot), f.vecTile ? e.exports.tile_kernel_of(dot) : 0];
+    });
+    const want = registered();
+    expect(want.every(([rows4, tile]) => rows4 >= 0 && tile >= 0)).toBe(true);
     await e.startThreads(3);
     try {
-      expect(withFourRows.map(([id]) => e.exports.rows4_kernel_of(e.formats.get(id)!.vecDot))).toEqual(want);
+      expect(registered()).toEqual(want);
     } finally {
       e.dispose();
     }
   });
 
-  it('formats with a four-row kernel include the decode-heavy Q4_0 and Q8_0', () => {
+  it('formats with a four-row kernel include the decode-heavy Q4_0 and Q8_0; Q4_0 has a tile kernel', () => {
     const names = withFourRows.map(([, f]) => f.type.name);
     expect(names).toContain('Q4_0');
     expect(names).toContain('Q8_0');
+    expect(withFourRows.filter(([, f]) => f.vecTile).map(([, f]) => f.type.name)).toContain('Q4_0');
+    expect([...FORMATS.values()].filter((f) => f.vecTile && !f.vecDot4)).toEqual([]);
   });
 
   it.each(withFourRows.map(([id, f]) => [f.type.name, id] as const))('%s: every output == the one-row dot of its row, any row range and token count', (_name, typeId) => {
@@ -70,7 +76,8 @@ describe('mul_mat through four-row kernels', () => {
     let checked = 0;
     for (const normal of [true, false]) {
       const w = randomRows(rng, rows * wRowBytes, normal);
-      for (const nTok of [1, 3]) {
+      // 9 tokens: two tiles of four and one more, where the format has a tile kernel (vecTile)
+      for (const nTok of [1, 3, 9]) {
         const acts = Float32Array.from({ length: nTok * cols }, () => (2 * rng() - 1) * 2 ** (8 * rng() - 4));
         // the same bytes in both engines' memories
         const held: Array<[typeof simdEngine, number]> = [];

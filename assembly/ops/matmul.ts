@@ -12,7 +12,9 @@
 // layout (rows4.ts): whole groups of four rows interleaved block by block, the rest as in the file.
 // So for such a format r0 and r1 must not cut a group: each is a multiple of four or lies past the
 // matrix's last whole group (as the row chunks of mul_mat_chunks do: multiples of four, up to the
-// row count).
+// row count). Where the format also registered a tile kernel (set_tile_kernel: four rows by four
+// tokens, the same results again), a batch's tokens go four at a time through it, the rest through
+// the four-row kernel.
 
 /** function-table index → 1 + the index of its four-row kernel `(n, w, x, out)` (w: a group of the
  *  four-row layout), 0 for none */
@@ -36,6 +38,28 @@ export function rows4_kernel_of(dot: u32): i32 {
   return dot < ROWS4_SLOTS ? <i32>load<u32>(ROWS4 + (<usize>dot << 2)) - 1 : -1;
 }
 
+/** function-table index → 1 + the index of its tile kernel `(n, w, x, xRowBytes, out, outRowBytes)`, 0 for none */
+const TILES = memory.data(256 * 4);
+/** tokens a tile kernel takes at once */
+const TILE_TOKENS = 4;
+
+/**
+ * Registers `tile` as the tile form of the dot product `dot`, whose four-row kernel is registered
+ * too: it writes the results of a group of four weight rows with four activation rows,
+ * out + t·outRowBytes [r] for token t and row r, each exactly as `dot` would of that row and token.
+ * Returns false when `dot` is beyond the table this module keeps.
+ */
+export function set_tile_kernel(dot: u32, tile: u32): bool {
+  if (dot >= ROWS4_SLOTS) return false;
+  store<u32>(TILES + (<usize>dot << 2), tile + 1);
+  return true;
+}
+
+/** the tile kernel registered for `dot` (its table index), or −1 */
+export function tile_kernel_of(dot: u32): i32 {
+  return dot < ROWS4_SLOTS ? <i32>load<u32>(TILES + (<usize>dot << 2)) - 1 : -1;
+}
+
 export function mul_mat(
   vecDot: u32, vecDotBatch: u32, w: usize, wRowBytes: i32, x: usize, xRowBytes: i32,
   out: usize, outRowFloats: i32, r0: i32, r1: i32, cols: i32, nTok: i32,
@@ -44,9 +68,17 @@ export function mul_mat(
   const dot4 = dot < ROWS4_SLOTS ? load<u32>(ROWS4 + (<usize>dot << 2)) : 0;
   let r = r0;
   if (dot4 != 0) {
+    const tile = dot < ROWS4_SLOTS ? load<u32>(TILES + (<usize>dot << 2)) : 0;
+    const outRowBytes = <usize>outRowFloats << 2;
     for (; r + 4 <= r1; r += 4) {
       const wr = w + <usize>r * wRowBytes;
-      for (let t = 0; t < nTok; t++) {
+      let t = 0;
+      if (tile != 0) {
+        for (; t + TILE_TOKENS <= nTok; t += TILE_TOKENS) {
+          call_indirect<void>(tile - 1, cols, wr, x + <usize>t * xRowBytes, <usize>xRowBytes, out + <usize>t * outRowBytes + (<usize>r << 2), outRowBytes);
+        }
+      }
+      for (; t < nTok; t++) {
         call_indirect<void>(dot4 - 1, cols, wr, x + <usize>t * xRowBytes, out + ((<usize>t * outRowFloats + r) << 2));
       }
     }

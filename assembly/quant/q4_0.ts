@@ -34,10 +34,11 @@ import { fma32 } from '../util/expf';
 import { demote_f64x2x2 } from '../util/fma';
 import { NIBBLE_MASK, even_i8_to_i16, hsum_i32x4_splat, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
 import {
-  QK, any_f32_tie, block_at, scales4, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
+  QK, any_f32_tie, block_at, scales4, scales4_times, wscales4, fma_f32x4_lanes, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
   round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_0_BYTES } from './q8_0';
+import { x86_fma_relaxed } from '../util/x86';
 
 export const Q4_0_BYTES: i32 = 18;
 
@@ -154,6 +155,57 @@ export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, x: usize, out: usiz
   for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), dot_q4_0_q8_0_generic(n, w + <usize>r * Q4_0_BYTES, 4 * Q4_0_BYTES, x));
 }
 
+// ---- four rows by four tokens ---------------------------------------------------------------------
+// A batch (prefill) runs every group of four rows over several activation rows. vec_dot4x4_q4_0_q8_0
+// takes four of them at once: each block's weight scales are converted and its quants loaded once
+// for the four tokens, and the four tokens' chains of FMAs overlap. Each result is bit for bit
+// vec_dot4_q4_0_q8_0's (the same block sums and fused multiply-adds, token by token).
+
+/**
+ * out + t·outRowBytes [0..3] = vec_dot4_q4_0_q8_0 of the four-row group w with the activation row
+ * x + t·xRowBytes, for t = 0 … 3
+ */
+export function vec_dot4x4_q4_0_q8_0(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  dot4x4_q4_0(false, n, w, x, xRowBytes, out, outRowBytes);
+}
+
+/** The scalar twin of vec_dot4x4_q4_0_q8_0: the four-row twin for each token */
+export function vec_dot4x4_q4_0_q8_0_generic(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  for (let t: usize = 0; t < 4; t++) vec_dot4_q4_0_q8_0_generic(n, w, x + t * xRowBytes, out + t * outRowBytes);
+}
+
+/** vec_dot4x4_q4_0_q8_0 with relaxed SIMD (block sums and FMAs as vec_dot4_q4_0_q8_0_relaxed) */
+export function vec_dot4x4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  dot4x4_q4_0(true, n, w, x, xRowBytes, out, outRowBytes);
+}
+
+@inline function dot4x4_q4_0(relaxed: bool, n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  const nb = n / QK;
+  const m8 = v128.load(NIBBLE_MASK); // the relaxed form's mask, loaded once
+  const x1 = x + xRowBytes, x2 = x1 + xRowBytes, x3 = x2 + xRowBytes;
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0; // token t: rows 0 … 3
+  for (let ib = 0; ib < nb; ib++) {
+    const b0 = block_at(w, ib, 4 * Q4_0_BYTES), b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
+    const dw = wscales4(b0, b1, b2, b3, 0);
+    a0 = q4_0_step4(relaxed, a0, b0, b1, b2, b3, block_at(x, ib, Q8_0_BYTES), dw, m8);
+    a1 = q4_0_step4(relaxed, a1, b0, b1, b2, b3, block_at(x1, ib, Q8_0_BYTES), dw, m8);
+    a2 = q4_0_step4(relaxed, a2, b0, b1, b2, b3, block_at(x2, ib, Q8_0_BYTES), dw, m8);
+    a3 = q4_0_step4(relaxed, a3, b0, b1, b2, b3, block_at(x3, ib, Q8_0_BYTES), dw, m8);
+  }
+  v128.store(out, a0);
+  v128.store(out + outRowBytes, a1);
+  v128.store(out + 2 * outRowBytes, a2);
+  v128.store(out + 3 * outRowBytes, a3);
+}
+
+/** one block of four rows against the activation block xb: acc = fma(d_w·d_x, Σ (q − 8)·x, acc) per
+ *  row, `dw` the rows' weight scales (wscales4) */
+@inline function q4_0_step4(relaxed: bool, acc: v128, b0: usize, b1: usize, b2: usize, b3: usize, xb: usize, dw: v128, m8: v128): v128 {
+  const d = scales4_times(dw, xb);
+  if (relaxed) return x86_fma_relaxed(acc, d, block_sums4_relaxed(b0, b1, b2, b3, 0, xb, m8));
+  return fma_f32x4_lanes(acc, d, block_sums4(b0, b1, b2, b3, 0, xb));
+}
+
 // ---- relaxed SIMD (the kernels-relaxed module, chosen at load where the runtime has relaxed SIMD
 // and its relaxed_madd is fused; src/wasm/instance.ts) ---------------------------------------------
 // The nibbles (0 … 15) are 7-bit, so the integer block sums take the i8 dot product:
@@ -167,9 +219,12 @@ export function vec_dot4_q4_0_q8_0_generic(n: i32, w: usize, x: usize, out: usiz
 /** Σ q·x over one block as four i32 partial sums: `qs` the 16 weight bytes, xl / xh the activation's
  *  quants of elements 0 … 15 / 16 … 31 (low / high nibbles); m8: 0x0f in every byte */
 @inline function nibble_dot_relaxed(qs: v128, xl: v128, xh: v128, m8: v128): v128 {
-  const lo = i16x8.relaxed_dot_i8x16_i7x16_s(xl, v128.and(qs, m8));
-  const hi = i16x8.relaxed_dot_i8x16_i7x16_s(xh, v128.and(i16x8.shr_u(qs, 4), m8));
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi)); // |lo + hi| ≤ 4·128·15 fits i16
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const lo = i16x8.relaxed_dot_i8x16_i7x16_s(xl, v128.and(qs, m8));
+    const hi = i16x8.relaxed_dot_i8x16_i7x16_s(xh, v128.and(i16x8.shr_u(qs, 4), m8));
+    return i32x4.extadd_pairwise_i16x8_s(i16x8.add(lo, hi)); // |lo + hi| ≤ 4·128·15 fits i16
+  }
+  return unreachable();
 }
 
 /** block_sums4 by the i8 dot product: [Σ (q − 8)·x of block o of rows w0 … w3], exact i32 */

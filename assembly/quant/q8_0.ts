@@ -9,12 +9,11 @@
 // which agree: 8 i32 lanes of 4 products per block, one FMA per lane and block with d_w·d_x,
 // hsum_float_8 at the end (details above vec_dot_q8_0_q8_0_generic and in util/legacy.ts).
 import { fp16_to_fp32, fp16x4_to_f32x4, fp32_to_fp16 } from '../util/fp16';
-import { demote_f64x2x2 } from '../util/fma';
 import { even_i8_to_i16, odd_i8_to_i16 } from '../util/simd';
 import { scales4 } from '../util/legacy';
 import { x86_fma_relaxed } from '../util/x86';
 import {
-  LEG_ACC, acc_clear, any_f32_tie, f32_ties4, fma_block, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
+  LEG_ACC, acc_clear, f32_ties4, fma_block, fma_f32x4_lanes, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
   round_pair, upper_pair,
 } from '../util/legacy';
 
@@ -167,25 +166,12 @@ export function vec_dot_q8_0_q8_0(n: i32, w: usize, x: usize): f32 {
 }
 
 /**
- * One block's FMAs for four lanes of one row: acc = fma(d, f32(L), acc) lane by lane, acc f32x4, L
- * i32x4, `dd` d splatted in f64x2 — in f64, through fma32 where a sum is an f32 tie (util/legacy.ts).
+ * One block's FMAs for four lanes of one row in the form the module runs: acc = fma(d, f32(L), acc)
+ * lane by lane (`d`: the f32 scale in every lane) by fma_f32x4_lanes (util/legacy.ts), or in the
+ * relaxed-SIMD module x86_fma_relaxed
  */
-@inline function fma_lanes4(acc: v128, dd: v128, lanes: v128): v128 {
-  const s01 = fma_sum(f64x2.promote_low_f32x4(acc), dd, lanes);
-  const s23 = fma_sum(f64x2.promote_low_f32x4(upper_pair(acc)), dd, upper_pair(lanes));
-  if (any_f32_tie(s01, s23)) {
-    return demote_f64x2x2(
-      fma_pair_exact(f64x2.promote_low_f32x4(acc), dd, lanes), fma_pair_exact(f64x2.promote_low_f32x4(upper_pair(acc)), dd, upper_pair(lanes)));
-  }
-  return demote_f64x2x2(s01, s23);
-}
-
-/**
- * One block's FMAs for four lanes of one row in the form the module runs: fma_lanes4, or in the
- * relaxed-SIMD module x86_fma_relaxed (`d`: the f32 scale in every lane; `dd`: it in f64x2)
- */
-@inline function fma_lanes4_as(relaxed: bool, acc: v128, d: v128, dd: v128, lanes: v128): v128 {
-  return relaxed ? x86_fma_relaxed(acc, d, lanes) : fma_lanes4(acc, dd, lanes);
+@inline function fma_lanes4_as(relaxed: bool, acc: v128, d: v128, lanes: v128): v128 {
+  return relaxed ? x86_fma_relaxed(acc, d, lanes) : fma_f32x4_lanes(acc, d, lanes);
 }
 
 /** out[0..3] = vec_dot_q8_0_q8_0 of the four rows of the four-row group w (ops/rows4.ts) with x */
@@ -212,12 +198,10 @@ export function vec_dot4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, out: usiz
     const d = scales4(w0, w1, w2, w3, 0, xb);
     const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
     const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
-    const dd0 = f64x2.promote_low_f32x4(d0), dd1 = f64x2.promote_low_f32x4(d1);
-    const dd2 = f64x2.promote_low_f32x4(d2), dd3 = f64x2.promote_low_f32x4(d3);
-    r0lo = fma_lanes4_as(relaxed, r0lo, d0, dd0, lanes_lo(w0 + 2, xe0, xo0)); r0hi = fma_lanes4_as(relaxed, r0hi, d0, dd0, lanes_lo(w0 + 18, xe1, xo1));
-    r1lo = fma_lanes4_as(relaxed, r1lo, d1, dd1, lanes_lo(w1 + 2, xe0, xo0)); r1hi = fma_lanes4_as(relaxed, r1hi, d1, dd1, lanes_lo(w1 + 18, xe1, xo1));
-    r2lo = fma_lanes4_as(relaxed, r2lo, d2, dd2, lanes_lo(w2 + 2, xe0, xo0)); r2hi = fma_lanes4_as(relaxed, r2hi, d2, dd2, lanes_lo(w2 + 18, xe1, xo1));
-    r3lo = fma_lanes4_as(relaxed, r3lo, d3, dd3, lanes_lo(w3 + 2, xe0, xo0)); r3hi = fma_lanes4_as(relaxed, r3hi, d3, dd3, lanes_lo(w3 + 18, xe1, xo1));
+    r0lo = fma_lanes4_as(relaxed, r0lo, d0, lanes_lo(w0 + 2, xe0, xo0)); r0hi = fma_lanes4_as(relaxed, r0hi, d0, lanes_lo(w0 + 18, xe1, xo1));
+    r1lo = fma_lanes4_as(relaxed, r1lo, d1, lanes_lo(w1 + 2, xe0, xo0)); r1hi = fma_lanes4_as(relaxed, r1hi, d1, lanes_lo(w1 + 18, xe1, xo1));
+    r2lo = fma_lanes4_as(relaxed, r2lo, d2, lanes_lo(w2 + 2, xe0, xo0)); r2hi = fma_lanes4_as(relaxed, r2hi, d2, lanes_lo(w2 + 18, xe1, xo1));
+    r3lo = fma_lanes4_as(relaxed, r3lo, d3, lanes_lo(w3 + 2, xe0, xo0)); r3hi = fma_lanes4_as(relaxed, r3hi, d3, lanes_lo(w3 + 18, xe1, xo1));
   }
   store<f32>(out, hsum8_f32x4(r0lo, r0hi));
   store<f32>(out, hsum8_f32x4(r1lo, r1hi), 4);

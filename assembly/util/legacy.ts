@@ -46,6 +46,7 @@
 import { dot_i8x16, hsum_i32x4 } from './simd';
 import { fma32 } from './expf';
 import { fp16_to_fp32, fp16x4_to_f32x4 } from './fp16';
+import { demote_f64x2x2 } from './fma';
 
 /** values per block, for every format in this family and for Q8_0 / Q8_1 */
 export const QK: i32 = 32;
@@ -237,9 +238,33 @@ export function fma32_slow(a: f32, b: f32, c: f32): f32 {
 /** d_w·d_x of four rows' blocks at offset o against the activation block xb, in f32 (exact: two f16
  *  significands) — the f16 scale of each row's block is its first two bytes */
 @inline export function scales4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize): v128 {
+  return scales4_times(wscales4(w0, w1, w2, w3, o), xb);
+}
+
+/** the f16 scales d_w of four rows' blocks at offset o (each block's first two bytes) in f32 */
+@inline export function wscales4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize): v128 {
   let dw = i16x8.splat(load<u16>(w0 + o));
   dw = v128.load16_lane(w1 + o, dw, 1);
   dw = v128.load16_lane(w2 + o, dw, 2);
   dw = v128.load16_lane(w3 + o, dw, 3);
-  return f32x4.mul(fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw)), f32x4.splat(fp16_to_fp32(half_at(xb))));
+  return fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw));
+}
+
+/** scales4 from the four weight scales of wscales4 and the activation block xb */
+@inline export function scales4_times(dw: v128, xb: usize): v128 {
+  return f32x4.mul(dw, f32x4.splat(fp16_to_fp32(half_at(xb))));
+}
+
+/**
+ * acc = fma(d, f32(lanes), acc) lane by lane — acc and d f32x4, lanes i32x4 (|lane| ≤ 2^24) — in f64
+ * pairs as fma_sum + round_pair, through fma_pair_exact where a sum is an f32 tie (see above)
+ */
+@inline export function fma_f32x4_lanes(acc: v128, d: v128, lanes: v128): v128 {
+  const a01 = f64x2.promote_low_f32x4(acc), a23 = f64x2.promote_low_f32x4(upper_pair(acc));
+  const d01 = f64x2.promote_low_f32x4(d), d23 = f64x2.promote_low_f32x4(upper_pair(d));
+  const s01 = fma_sum(a01, d01, lanes), s23 = fma_sum(a23, d23, upper_pair(lanes));
+  if (any_f32_tie(s01, s23)) {
+    return demote_f64x2x2(fma_pair_exact(a01, d01, lanes), fma_pair_exact(a23, d23, upper_pair(lanes)));
+  }
+  return demote_f64x2x2(s01, s23);
 }

@@ -46,6 +46,12 @@ export interface RunnableFormat {
   readonly vecDot4?: string;
   /** the four-row kernel of the relaxed-SIMD module, where it has its own (instance.ts chooses the module) */
   readonly vecDot4Relaxed?: string;
+  /** `(n, w, x, xRowBytes, out, outRowBytes)`: vecDot4 of a group over four activation rows
+   *  x + t·xRowBytes into out + t·outRowBytes (t < 4) — a batch's tokens four at a time, sharing each
+   *  weight block's unpacking (formats with vecDot4 only; `<vecTile>_generic` is its twin) */
+  readonly vecTile?: string;
+  /** the tile kernel of the relaxed-SIMD module */
+  readonly vecTileRelaxed?: string;
 }
 
 /**
@@ -54,11 +60,15 @@ export interface RunnableFormat {
  * to the weight's vec_dot_type (F16) before its dot product — also when the product then runs in
  * llamafile's tinyBLAS — and the references agree with that to 1e-8 where f32 activations miss by 2e-3.
  */
-const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDot: string, dequantize: string, vecDotBatch?: string, vecDot4?: string, vecDot4Relaxed?: string]> = [
+const RUNNABLE: ReadonlyArray<[
+  name: string, activation: ActivationFormat, vecDot: string, dequantize: string, vecDotBatch?: string,
+  vecDot4?: string, vecDot4Relaxed?: string, vecTile?: string, vecTileRelaxed?: string,
+]> = [
   ['F32', 'f32', 'vec_dot_f32', 'dequantize_row_f32', 'vec_dot_f32_tinyblas'],
   ['F16', 'f16', 'vec_dot_f16', 'dequantize_row_f16', 'vec_dot_f16_tinyblas'],
   ['BF16', 'bf16', 'vec_dot_bf16', 'dequantize_row_bf16'],
-  ['Q4_0', 'q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0', undefined, 'vec_dot4_q4_0_q8_0', 'vec_dot4_q4_0_q8_0_relaxed'],
+  ['Q4_0', 'q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0', undefined, 'vec_dot4_q4_0_q8_0', 'vec_dot4_q4_0_q8_0_relaxed',
+    'vec_dot4x4_q4_0_q8_0', 'vec_dot4x4_q4_0_q8_0_relaxed'],
   ['Q4_1', 'q8_1', 'vec_dot_q4_1_q8_1', 'dequantize_row_q4_1'],
   ['Q5_0', 'q8_0', 'vec_dot_q5_0_q8_0', 'dequantize_row_q5_0'],
   ['Q5_1', 'q8_1', 'vec_dot_q5_1_q8_1', 'dequantize_row_q5_1'],
@@ -75,9 +85,9 @@ const RUNNABLE: ReadonlyArray<[name: string, activation: ActivationFormat, vecDo
 const byName = new Map([...GGML_TYPES.values()].map((t) => [t.name, t]));
 
 export const FORMATS: ReadonlyMap<number, RunnableFormat> = new Map(
-  RUNNABLE.map(([name, activation, vecDot, dequantize, vecDotBatch, vecDot4, vecDot4Relaxed]) => {
+  RUNNABLE.map(([name, activation, vecDot, dequantize, vecDotBatch, vecDot4, vecDot4Relaxed, vecTile, vecTileRelaxed]) => {
     const type = byName.get(name)!;
-    return [type.id, { type, activation, vecDot, vecDotBatch: vecDotBatch ?? vecDot, dequantize, vecDot4, vecDot4Relaxed }];
+    return [type.id, { type, activation, vecDot, vecDotBatch: vecDotBatch ?? vecDot, dequantize, vecDot4, vecDot4Relaxed, vecTile, vecTileRelaxed }];
   }),
 );
 

@@ -12,13 +12,14 @@ export type RowFn = (x: Ptr, y: Ptr, n: number) => void;
 export type VecDotFn = (n: number, w: Ptr, x: Ptr) => number;
 
 /**
- * One function-table slot an instance bound: [index, export name], and for a four-row kernel the
- * index of the dot product it is the four-row form of (set_rows4_kernel). Kernel workers repeat
- * every binding in their own instance — including set_rows4_kernel: the module's table of four-row
- * kernels lives in its static data, which every instantiation over the shared memory writes afresh
- * (zeroed), so a worker starting up wipes the registrations until it makes them again.
+ * One function-table slot an instance bound: [index, export name], and for a four-row or tile
+ * kernel the index of the dot product it is the four-row (tile) form of (set_rows4_kernel,
+ * set_tile_kernel). Kernel workers repeat every binding in their own instance — including those
+ * registrations: the module's tables of them live in its static data, which every instantiation
+ * over the shared memory writes afresh (zeroed), so a worker starting up wipes the registrations
+ * until it makes them again.
  */
-export type TableBinding = [index: number, exportName: string, rows4Of?: number];
+export type TableBinding = [index: number, exportName: string, rows4Of?: number, tileOf?: number];
 
 /** The kernel module's shared exports (assembly/index.ts). Pointers are byte offsets into `memory`. */
 export interface KernelExports {
@@ -54,6 +55,8 @@ export interface KernelExports {
   silu_mul(gate: Ptr, up: Ptr, out: Ptr, rowLen: number, nRows: number): void;
   set_rows4_kernel(dot: number, dot4: number): boolean;
   rows4_kernel_of(dot: number): number;
+  set_tile_kernel(dot: number, tile: number): boolean;
+  tile_kernel_of(dot: number): number;
   /** the whole groups of four rows at w into the four-row layout, in place (assembly/ops/rows4.ts);
    *  scratch: 4·rowBytes bytes */
   interleave_rows4(w: Ptr, rows: number, rowBytes: number, blockBytes: number, scratch: Ptr): void;
@@ -231,6 +234,11 @@ export function bindFormat(exports: KernelExports, spec: RunnableFormat, generic
     exports.set_rows4_kernel(vecDot, dot4);
     bindings[bindings.length - 1][2] = vecDot; // workers register it again (see TableBinding)
     if (vecDotBatch !== vecDot) throw new QuantscopeError('wasm', `${spec.type.name}: a four-row kernel needs the same dot product for one token and for batches`);
+    const nameTile = relaxed && spec.vecTileRelaxed ? spec.vecTileRelaxed : spec.vecTile;
+    if (nameTile) {
+      exports.set_tile_kernel(vecDot, tableSlot(nameTile, kernel<unknown>(exports, nameTile)));
+      bindings[bindings.length - 1][3] = vecDot;
+    }
   }
   const q = ACTIVATIONS[spec.activation].quantize;
   return {

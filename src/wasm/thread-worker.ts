@@ -67,13 +67,15 @@ process.on('exit', (code) => die(`it exited with code ${code}`));
 const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
 const exports = instance.exports as Record<string, unknown> & {
   table: WebAssembly.Table; mul_mat_chunks: MulMatChunks;
-  run_chunks(job: number, args: number, n: number, next: number, chunk: number, part: number): void; set_rows4_kernel(dot: number, dot4: number): number;
+  run_chunks(job: number, args: number, n: number, next: number, chunk: number, part: number): void;
+  set_rows4_kernel(dot: number, dot4: number): number; set_tile_kernel(dot: number, tile: number): number;
 };
-for (const [index, name, rows4Of] of init.table) {
+for (const [index, name, rows4Of, tileOf] of init.table) {
   while (exports.table.length <= index) exports.table.grow(1);
   exports.table.set(index, exports[name] as () => void);
-  // instantiating this module wrote its static data afresh, the four-row registrations included
+  // instantiating this module wrote its static data afresh, the four-row and tile registrations included
   if (rows4Of !== undefined) exports.set_rows4_kernel(rows4Of, index);
+  if (tileOf !== undefined) exports.set_tile_kernel(tileOf, index);
 }
 
 /** Chunks of rows of the posted mul_mat, until none is left; a trap is reported through FAILED (the worker lives on). */
