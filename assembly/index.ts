@@ -12,6 +12,7 @@ export { dequantize_row_f16, round_row_f16 } from './quant/f16';
 export {
   quantize_row_q8_0, quantize_row_q8_0_generic, dequantize_row_q8_0,
   vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic, vec_dot4_q8_0_q8_0, vec_dot4_q8_0_q8_0_generic,
+  vec_dot4x4_q8_0_q8_0, vec_dot4x4_q8_0_q8_0_generic,
 } from './quant/q8_0';
 export { quantize_row_q8_1, quantize_row_q8_1_generic } from './quant/q8_1';
 export { quantize_row_q8_K } from './quant/q8_k';

@@ -5,7 +5,7 @@
 // fused (src/wasm/instance.ts); formats.ts names the kernels it adds (`vecDot4Relaxed`).
 export * from './index';
 export { vec_dot4_q4_0_q8_0_relaxed, vec_dot4x4_q4_0_q8_0_relaxed } from './quant/q4_0';
-export { vec_dot4_q8_0_q8_0_relaxed } from './quant/q8_0';
+export { vec_dot4_q8_0_q8_0_relaxed, vec_dot4x4_q8_0_q8_0_relaxed } from './quant/q8_0';
 export { vec_dot4_q4_K_q8_K_relaxed } from './quant/q4_k';
 export { vec_dot4_q6_K_q8_K_relaxed } from './quant/q6_k';
 

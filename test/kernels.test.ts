@@ -638,6 +638,15 @@ describe('Q8_0', () => {
       (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(one, 4, 2 * QB, QB)), xp, out);
       expect([...getF32(out, 4)], `${kernel}, the tie row in slot 2`).toEqual([0, 0, want, 0]);
     }
+    // the tile kernel: the tie group against four copies of the activation row (rows 2 blocks + 8 bytes apart)
+    const xRowBytes = 2 * QB + 8, x4 = new Uint8Array(4 * xRowBytes);
+    for (let t = 0; t < 4; t++) x4.set(x, t * xRowBytes);
+    const x4p = putBytes(x4), out4 = alloc(4 * 20);
+    const relaxedTile = typeof (K as unknown as Record<string, unknown>).vec_dot4x4_q8_0_q8_0_relaxed === 'function' ? ['vec_dot4x4_q8_0_q8_0_relaxed'] : [];
+    for (const kernel of ['vec_dot4x4_q8_0_q8_0', 'vec_dot4x4_q8_0_q8_0_generic', ...relaxedTile]) {
+      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(four, 4, 2 * QB, QB)), x4p, xRowBytes, out4, 20);
+      for (let t = 0; t < 4; t++) expect([...getF32(out4 + 20 * t, 4)], `${kernel}, token ${t}`).toEqual([want, want, want, want]);
+    }
   });
 
   it('dequantize_row_q8_0 and dequantize_row(Q8_0) give f32(d·q) exactly', () => {

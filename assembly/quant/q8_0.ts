@@ -13,7 +13,7 @@ import { even_i8_to_i16, odd_i8_to_i16 } from '../util/simd';
 import { scales4 } from '../util/legacy';
 import { x86_fma_relaxed } from '../util/x86';
 import {
-  LEG_ACC, acc_clear, f32_ties4, fma_block, fma_f32x4_lanes, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
+  LEG_ACC, acc_clear, f32_ties4, fma_block, fma_f32x4_lanes, wscales4, scales4_times, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
   round_pair, upper_pair,
 } from '../util/legacy';
 
@@ -203,13 +203,107 @@ export function vec_dot4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, out: usiz
     r2lo = fma_lanes4_as(relaxed, r2lo, d2, lanes_lo(w2 + 2, xe0, xo0)); r2hi = fma_lanes4_as(relaxed, r2hi, d2, lanes_lo(w2 + 18, xe1, xo1));
     r3lo = fma_lanes4_as(relaxed, r3lo, d3, lanes_lo(w3 + 2, xe0, xo0)); r3hi = fma_lanes4_as(relaxed, r3hi, d3, lanes_lo(w3 + 18, xe1, xo1));
   }
-  store<f32>(out, hsum8_f32x4(r0lo, r0hi));
-  store<f32>(out, hsum8_f32x4(r1lo, r1hi), 4);
-  store<f32>(out, hsum8_f32x4(r2lo, r2hi), 8);
-  store<f32>(out, hsum8_f32x4(r3lo, r3hi), 12);
+  store4_hsum8(out, r0lo, r0hi, r1lo, r1hi, r2lo, r2hi, r3lo, r3hi);
 }
 
 /** The scalar twin of vec_dot4_q8_0_q8_0: the single-row product of each of the group's rows */
 export function vec_dot4_q8_0_q8_0_generic(n: i32, w: usize, x: usize, out: usize): void {
   for (let r = 0; r < 4; r++) store<f32>(out + (<usize>r << 2), dot_q8_0_q8_0_generic(n, w + <usize>r * Q8_0_BYTES, 4 * Q8_0_BYTES, x));
+}
+
+
+// ---- four rows by four tokens ---------------------------------------------------------------------
+// vec_dot4x4_q8_0_q8_0: a group of four rows against four activation rows of a batch (as
+// vec_dot4x4_q4_0_q8_0 in q4_0.ts), each result bit for bit vec_dot4_q8_0_q8_0's. Each block's weight
+// scales are converted once for the four tokens, and its quants, loaded once, stay in L1 for them;
+// each token's sixteen accumulators (two per row) are its own chains. The 32 accumulators outnumber
+// the registers, so the engine keeps some on its stack: still 1.5× the four-row kernel run four
+// times (256 × 2048, 8 tokens, relaxed module).
+
+/**
+ * out + t·outRowBytes [0..3] = vec_dot4_q8_0_q8_0 of the four-row group w with the activation row
+ * x + t·xRowBytes, for t = 0 … 3
+ */
+export function vec_dot4x4_q8_0_q8_0(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  dot4x4_q8_0(false, n, w, x, xRowBytes, out, outRowBytes);
+}
+
+/** The scalar twin of vec_dot4x4_q8_0_q8_0: the four-row twin for each token */
+export function vec_dot4x4_q8_0_q8_0_generic(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  for (let t: usize = 0; t < 4; t++) vec_dot4_q8_0_q8_0_generic(n, w, x + t * xRowBytes, out + t * outRowBytes);
+}
+
+/** vec_dot4x4_q8_0_q8_0 in the relaxed-SIMD module (FMAs as vec_dot4_q8_0_q8_0_relaxed) */
+export function vec_dot4x4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  dot4x4_q8_0(true, n, w, x, xRowBytes, out, outRowBytes);
+}
+
+@inline function dot4x4_q8_0(relaxed: bool, n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
+  const nb = n / QK8_0;
+  const z = f32x4.splat(0);
+  // token t, row r: acc[0..3] in a<t><r>, acc[4..7] in b<t><r>
+  let a00 = z, b00 = z, a01 = z, b01 = z, a02 = z, b02 = z, a03 = z, b03 = z;
+  let a10 = z, b10 = z, a11 = z, b11 = z, a12 = z, b12 = z, a13 = z, b13 = z;
+  let a20 = z, b20 = z, a21 = z, b21 = z, a22 = z, b22 = z, a23 = z, b23 = z;
+  let a30 = z, b30 = z, a31 = z, b31 = z, a32 = z, b32 = z, a33 = z, b33 = z;
+  for (let ib = 0; ib < nb; ib++) {
+    const w0 = w + <usize>ib * 4 * Q8_0_BYTES, w1 = w0 + Q8_0_BYTES, w2 = w1 + Q8_0_BYTES, w3 = w2 + Q8_0_BYTES;
+    const dw = wscales4(w0, w1, w2, w3, 0);
+    { // token 0
+      const xb = block(x + 0 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
+      const d = scales4_times(dw, xb);
+      const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
+      const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
+      a00 = fma_lanes4_as(relaxed, a00, d0, lanes_lo(w0 + 2, xe0, xo0)); b00 = fma_lanes4_as(relaxed, b00, d0, lanes_lo(w0 + 18, xe1, xo1));
+      a01 = fma_lanes4_as(relaxed, a01, d1, lanes_lo(w1 + 2, xe0, xo0)); b01 = fma_lanes4_as(relaxed, b01, d1, lanes_lo(w1 + 18, xe1, xo1));
+      a02 = fma_lanes4_as(relaxed, a02, d2, lanes_lo(w2 + 2, xe0, xo0)); b02 = fma_lanes4_as(relaxed, b02, d2, lanes_lo(w2 + 18, xe1, xo1));
+      a03 = fma_lanes4_as(relaxed, a03, d3, lanes_lo(w3 + 2, xe0, xo0)); b03 = fma_lanes4_as(relaxed, b03, d3, lanes_lo(w3 + 18, xe1, xo1));
+    }
+    { // token 1
+      const xb = block(x + 1 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
+      const d = scales4_times(dw, xb);
+      const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
+      const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
+      a10 = fma_lanes4_as(relaxed, a10, d0, lanes_lo(w0 + 2, xe0, xo0)); b10 = fma_lanes4_as(relaxed, b10, d0, lanes_lo(w0 + 18, xe1, xo1));
+      a11 = fma_lanes4_as(relaxed, a11, d1, lanes_lo(w1 + 2, xe0, xo0)); b11 = fma_lanes4_as(relaxed, b11, d1, lanes_lo(w1 + 18, xe1, xo1));
+      a12 = fma_lanes4_as(relaxed, a12, d2, lanes_lo(w2 + 2, xe0, xo0)); b12 = fma_lanes4_as(relaxed, b12, d2, lanes_lo(w2 + 18, xe1, xo1));
+      a13 = fma_lanes4_as(relaxed, a13, d3, lanes_lo(w3 + 2, xe0, xo0)); b13 = fma_lanes4_as(relaxed, b13, d3, lanes_lo(w3 + 18, xe1, xo1));
+    }
+    { // token 2
+      const xb = block(x + 2 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
+      const d = scales4_times(dw, xb);
+      const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
+      const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
+      a20 = fma_lanes4_as(relaxed, a20, d0, lanes_lo(w0 + 2, xe0, xo0)); b20 = fma_lanes4_as(relaxed, b20, d0, lanes_lo(w0 + 18, xe1, xo1));
+      a21 = fma_lanes4_as(relaxed, a21, d1, lanes_lo(w1 + 2, xe0, xo0)); b21 = fma_lanes4_as(relaxed, b21, d1, lanes_lo(w1 + 18, xe1, xo1));
+      a22 = fma_lanes4_as(relaxed, a22, d2, lanes_lo(w2 + 2, xe0, xo0)); b22 = fma_lanes4_as(relaxed, b22, d2, lanes_lo(w2 + 18, xe1, xo1));
+      a23 = fma_lanes4_as(relaxed, a23, d3, lanes_lo(w3 + 2, xe0, xo0)); b23 = fma_lanes4_as(relaxed, b23, d3, lanes_lo(w3 + 18, xe1, xo1));
+    }
+    { // token 3
+      const xb = block(x + 3 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
+      const d = scales4_times(dw, xb);
+      const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
+      const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
+      a30 = fma_lanes4_as(relaxed, a30, d0, lanes_lo(w0 + 2, xe0, xo0)); b30 = fma_lanes4_as(relaxed, b30, d0, lanes_lo(w0 + 18, xe1, xo1));
+      a31 = fma_lanes4_as(relaxed, a31, d1, lanes_lo(w1 + 2, xe0, xo0)); b31 = fma_lanes4_as(relaxed, b31, d1, lanes_lo(w1 + 18, xe1, xo1));
+      a32 = fma_lanes4_as(relaxed, a32, d2, lanes_lo(w2 + 2, xe0, xo0)); b32 = fma_lanes4_as(relaxed, b32, d2, lanes_lo(w2 + 18, xe1, xo1));
+      a33 = fma_lanes4_as(relaxed, a33, d3, lanes_lo(w3 + 2, xe0, xo0)); b33 = fma_lanes4_as(relaxed, b33, d3, lanes_lo(w3 + 18, xe1, xo1));
+    }
+  }
+  store4_hsum8(out + 0 * outRowBytes, a00, b00, a01, b01, a02, b02, a03, b03);
+  store4_hsum8(out + 1 * outRowBytes, a10, b10, a11, b11, a12, b12, a13, b13);
+  store4_hsum8(out + 2 * outRowBytes, a20, b20, a21, b21, a22, b22, a23, b23);
+  store4_hsum8(out + 3 * outRowBytes, a30, b30, a31, b31, a32, b32, a33, b33);
+}
+
+/** out[r] = hsum_float_8 of row r's accumulators (a_r = acc[0..3], b_r = acc[4..7]) */
+@inline function store4_hsum8(out: usize, a0: v128, b0: v128, a1: v128, b1: v128, a2: v128, b2: v128, a3: v128, b3: v128): void {
+  store<f32>(out, hsum8_f32x4(a0, b0));
+  store<f32>(out, hsum8_f32x4(a1, b1), 4);
+  store<f32>(out, hsum8_f32x4(a2, b2), 8);
+  store<f32>(out, hsum8_f32x4(a3, b3), 12);
 }
