@@ -110,15 +110,15 @@ export function vec_dot_q6_K_q8_K(n: i32, w: usize, x: usize): f32 {
       for (let hh = 0; hh < 2; hh++) {
         // chunks t = 0..3 of half hh, bytes 16k … 16k + 15 (see the four-row kernel)
         const ql = wb + QL + <usize>(64 * hh + 16 * k), qh = wb + QH + <usize>(32 * hh + 16 * k);
-        const sc = wb + SCALES + <usize>(8 * hh + k) - 3, q8 = xb + Q8_K_QS + <usize>(128 * hh + 16 * k);
+        const sc = wb + SCALES + <usize>(8 * hh + k), q8 = xb + Q8_K_QS + <usize>(128 * hh + 16 * k);
         const qlA = v128.load(ql), qlB = v128.load(ql, 32), qhv = v128.load(qh);
         const x0 = v128.load(q8), x1 = v128.load(q8, 32), x2 = v128.load(q8, 64), x3 = v128.load(q8, 96);
         const e0 = even_i16(x0), o0 = odd_i16(x0), e1 = even_i16(x1), o1 = odd_i16(x1);
         const e2 = even_i16(x2), o2 = odd_i16(x2), e3 = even_i16(x3), o3 = odd_i16(x3);
-        l = i32x4.add(l, q6k_quads(q6_t0(qlA, qhv, m0f, m30), e0, o0, i32x4.dot_i16x8_s(i16x8.add(e0, o0), k32), v128.load32_splat(sc), mff));
-        l = i32x4.add(l, q6k_quads(q6_t1(qlB, qhv, m0f, m30), e1, o1, i32x4.dot_i16x8_s(i16x8.add(e1, o1), k32), v128.load32_splat(sc, 2), mff));
-        l = i32x4.add(l, q6k_quads(q6_t2(qlA, qhv, m0f, m30), e2, o2, i32x4.dot_i16x8_s(i16x8.add(e2, o2), k32), v128.load32_splat(sc, 4), mff));
-        l = i32x4.add(l, q6k_quads(q6_t3(qlB, qhv, m0f, m30), e3, o3, i32x4.dot_i16x8_s(i16x8.add(e3, o3), k32), v128.load32_splat(sc, 6), mff));
+        l = i32x4.add(l, q6k_quads(q6_t0(qlA, qhv, m0f, m30), e0, o0, i32x4.dot_i16x8_s(i16x8.add(e0, o0), k32), sc, mff));
+        l = i32x4.add(l, q6k_quads(q6_t1(qlB, qhv, m0f, m30), e1, o1, i32x4.dot_i16x8_s(i16x8.add(e1, o1), k32), sc + 2, mff));
+        l = i32x4.add(l, q6k_quads(q6_t2(qlA, qhv, m0f, m30), e2, o2, i32x4.dot_i16x8_s(i16x8.add(e2, o2), k32), sc + 4, mff));
+        l = i32x4.add(l, q6k_quads(q6_t3(qlB, qhv, m0f, m30), e3, o3, i32x4.dot_i16x8_s(i16x8.add(e3, o3), k32), sc + 6, mff));
       }
       a = b; b = l;
     }
@@ -183,13 +183,21 @@ export function vec_dot_q6_K_q8_K(n: i32, w: usize, x: usize): f32 {
 
 /**
  * sc · Σ (q − 32)·x per x86 lane: q the quants in the bytes of `p` (q6_t*), x the activations as
- * even_i16 (xe) and odd_i16 (xo), x32 = 32·Σ x per lane, `sc` the load32_splat of the four bytes
- * that end with the sub-block's int8 scale (shifted down with its sign)
+ * even_i16 (xe) and odd_i16 (xo), x32 = 32·Σ x per lane (act32), `scp` the address of the sub-block's
+ * int8 scale
  */
-@inline function q6k_quads(p: v128, xe: v128, xo: v128, x32: v128, sc: v128, mff: v128): v128 {
+@inline function q6k_quads(p: v128, xe: v128, xo: v128, x32: v128, scp: usize, mff: v128): v128 {
   const s = i32x4.add(
     i32x4.dot_i16x8_s(v128.and(p, mff), xe), i32x4.dot_i16x8_s(i16x8.shr_u(p, 8), xo));
-  return i32x4.mul(i32x4.sub(s, x32), i32x4.shr_s(sc, 24));
+  return i32x4.mul(i32x4.sub(s, x32), i32x4.shr_s(v128.load32_splat(scp - 3), 24));
+}
+
+/**
+ * 32·Σ x over the pairs of activation bytes xv as q6k_quads_relaxed takes it (i16 lanes, |·| ≤ 2^13),
+ * or over each x86 lane as q6k_quads takes it (i32 lanes, from xe, xo; k32: 32 in every i16 lane)
+ */
+@inline function act32(relaxed: bool, xv: v128, xe: v128, xo: v128, k32: v128): v128 {
+  return relaxed ? i16x8.shl(i16x8.extadd_pairwise_i8x16_s(xv), 5) : i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
 }
 
 /**
@@ -200,23 +208,24 @@ export function vec_dot_q6_K_q8_K(n: i32, w: usize, x: usize): f32 {
  * chunk's loads hoisted to its top).
  */
 @inline function q6k_acc(
-  relaxed: bool, acc: v128, p: v128, xv: v128, xe: v128, xo: v128, x32: v128, sc: v128, mff: v128, out: usize,
+  relaxed: bool, acc: v128, p: v128, xv: v128, xe: v128, xo: v128, x32: v128, scp: usize, mff: v128, out: usize,
 ): v128 {
-  const a = i32x4.add(acc, relaxed ? q6k_quads_relaxed(p, xv, x32, sc) : q6k_quads(p, xe, xo, x32, sc, mff));
+  const a = i32x4.add(acc, relaxed ? q6k_quads_relaxed(p, xv, x32, scp) : q6k_quads(p, xe, xo, x32, scp, mff));
   v128.store(out, a);
   return a;
 }
 
 /**
- * q6k_quads by the i8 dot product (the relaxed-SIMD module): the quants (0 … 63) are 7-bit, so
- * i16x8.relaxed_dot_i8x16_i7x16_s of the activation bytes xv with them is exact on every
- * implementation (see q4_0.ts), two products per i16 lane (|·| ≤ 2·63·128); pairwise sums give the
- * x86 lanes.
+ * q6k_quads by the i8 dot product (the relaxed-SIMD module), as llama.cpp's AVX2 kernel forms it: the
+ * quants (0 … 63) are 7-bit, so i16x8.relaxed_dot_i8x16_i7x16_s of the activation bytes xv with them
+ * is exact on every implementation (see q4_0.ts), two products per i16 lane; less x32 (act32: 32·Σ x
+ * per pair) that is Σ (q − 32)·x per pair, |·| ≤ 2·32·128 = 2^13, and one i32x4.dot_i16x8_s with the
+ * scale in every i16 lane adds the pairs of each x86 lane, times the scale.
  */
-@inline function q6k_quads_relaxed(p: v128, xv: v128, x32: v128, sc: v128): v128 {
+@inline function q6k_quads_relaxed(p: v128, xv: v128, x32: v128, scp: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const s = i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(xv, p));
-    return i32x4.mul(i32x4.sub(s, x32), i32x4.shr_s(sc, 24));
+    const s = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(xv, p), x32);
+    return i32x4.dot_i16x8_s(s, i16x8.shr_s(v128.load16_splat(scp - 1), 8));
   }
   return unreachable();
 }
@@ -269,60 +278,60 @@ export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, x: usize, out: usiz
     { // x86 lanes 0 … 3: bytes 0 … 15 of every 32-value chunk
       let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
       { // values 0 … 15: sub-block 0
-        const xv = v128.load(xb, 4), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 189), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 189), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 189), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 189), mff, out);
+        const xv = v128.load(xb, 4), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, b0 + 192, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, b1 + 192, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, b2 + 192, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, b3 + 192, mff, out);
       }
       { // values 32 … 47: sub-block 2
-        const xv = v128.load(xb, 36), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 191), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 191), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 191), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 191), mff, out);
+        const xv = v128.load(xb, 36), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, b0 + 194, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, b1 + 194, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, b2 + 194, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, b3 + 194, mff, out);
       }
       { // values 64 … 79: sub-block 4
-        const xv = v128.load(xb, 68), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 193), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 193), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 193), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 193), mff, out);
+        const xv = v128.load(xb, 68), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 0), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, b0 + 196, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 0), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, b1 + 196, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 0), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, b2 + 196, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 0), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, b3 + 196, mff, out);
       }
       { // values 96 … 111: sub-block 6
-        const xv = v128.load(xb, 100), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 195), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 195), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 195), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 195), mff, out);
+        const xv = v128.load(xb, 100), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 32), v128.load(b0, 128), m0f, m30), xv, xe, xo, x32, b0 + 198, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 32), v128.load(b1, 128), m0f, m30), xv, xe, xo, x32, b1 + 198, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 32), v128.load(b2, 128), m0f, m30), xv, xe, xo, x32, b2 + 198, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 32), v128.load(b3, 128), m0f, m30), xv, xe, xo, x32, b3 + 198, mff, out);
       }
       { // values 128 … 143: sub-block 8
-        const xv = v128.load(xb, 132), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 197), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 197), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 197), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 197), mff, out);
+        const xv = v128.load(xb, 132), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, b0 + 200, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, b1 + 200, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, b2 + 200, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, b3 + 200, mff, out);
       }
       { // values 160 … 175: sub-block 10
-        const xv = v128.load(xb, 164), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 199), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 199), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 199), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 199), mff, out);
+        const xv = v128.load(xb, 164), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, b0 + 202, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, b1 + 202, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, b2 + 202, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, b3 + 202, mff, out);
       }
       { // values 192 … 207: sub-block 12
-        const xv = v128.load(xb, 196), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 201), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 201), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 201), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 201), mff, out);
+        const xv = v128.load(xb, 196), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 64), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, b0 + 204, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 64), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, b1 + 204, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 64), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, b2 + 204, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 64), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, b3 + 204, mff, out);
       }
       { // values 224 … 239: sub-block 14
-        const xv = v128.load(xb, 228), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 203), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 203), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 203), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 203), mff, out);
+        const xv = v128.load(xb, 228), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 96), v128.load(b0, 160), m0f, m30), xv, xe, xo, x32, b0 + 206, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 96), v128.load(b1, 160), m0f, m30), xv, xe, xo, x32, b1 + 206, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 96), v128.load(b2, 160), m0f, m30), xv, xe, xo, x32, b2 + 206, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 96), v128.load(b3, 160), m0f, m30), xv, xe, xo, x32, b3 + 206, mff, out);
       }
       // acc[0 .. 3] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
       if (relaxed) {
@@ -346,60 +355,60 @@ export function vec_dot4_q6_K_q8_K_relaxed(n: i32, w: usize, x: usize, out: usiz
     { // x86 lanes 4 … 7: bytes 16 … 31 of every 32-value chunk
       let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
       { // values 16 … 31: sub-block 1
-        const xv = v128.load(xb, 20), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 190), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 190), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 190), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 190), mff, out);
+        const xv = v128.load(xb, 20), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, b0 + 193, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, b1 + 193, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, b2 + 193, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, b3 + 193, mff, out);
       }
       { // values 48 … 63: sub-block 3
-        const xv = v128.load(xb, 52), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 192), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 192), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 192), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 192), mff, out);
+        const xv = v128.load(xb, 52), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, b0 + 195, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, b1 + 195, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, b2 + 195, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, b3 + 195, mff, out);
       }
       { // values 80 … 95: sub-block 5
-        const xv = v128.load(xb, 84), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 194), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 194), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 194), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 194), mff, out);
+        const xv = v128.load(xb, 84), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 16), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, b0 + 197, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 16), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, b1 + 197, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 16), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, b2 + 197, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 16), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, b3 + 197, mff, out);
       }
       { // values 112 … 127: sub-block 7
-        const xv = v128.load(xb, 116), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 196), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 196), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 196), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 196), mff, out);
+        const xv = v128.load(xb, 116), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 48), v128.load(b0, 144), m0f, m30), xv, xe, xo, x32, b0 + 199, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 48), v128.load(b1, 144), m0f, m30), xv, xe, xo, x32, b1 + 199, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 48), v128.load(b2, 144), m0f, m30), xv, xe, xo, x32, b2 + 199, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 48), v128.load(b3, 144), m0f, m30), xv, xe, xo, x32, b3 + 199, mff, out);
       }
       { // values 144 … 159: sub-block 9
-        const xv = v128.load(xb, 148), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 198), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 198), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 198), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 198), mff, out);
+        const xv = v128.load(xb, 148), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t0(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, b0 + 201, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t0(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, b1 + 201, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t0(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, b2 + 201, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t0(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, b3 + 201, mff, out);
       }
       { // values 176 … 191: sub-block 11
-        const xv = v128.load(xb, 180), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 200), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 200), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 200), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 200), mff, out);
+        const xv = v128.load(xb, 180), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t1(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, b0 + 203, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t1(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, b1 + 203, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t1(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, b2 + 203, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t1(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, b3 + 203, mff, out);
       }
       { // values 208 … 223: sub-block 13
-        const xv = v128.load(xb, 212), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 202), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 202), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 202), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 202), mff, out);
+        const xv = v128.load(xb, 212), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t2(v128.load(b0, 80), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, b0 + 205, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t2(v128.load(b1, 80), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, b1 + 205, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t2(v128.load(b2, 80), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, b2 + 205, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t2(v128.load(b3, 80), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, b3 + 205, mff, out);
       }
       { // values 240 … 255: sub-block 15
-        const xv = v128.load(xb, 244), xe = even_i16(xv), xo = odd_i16(xv), x32 = i32x4.dot_i16x8_s(i16x8.add(xe, xo), k32);
-        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b0, 204), mff, out);
-        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b1, 204), mff, out);
-        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b2, 204), mff, out);
-        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, v128.load32_splat(b3, 204), mff, out);
+        const xv = v128.load(xb, 244), xe = even_i16(xv), xo = odd_i16(xv), x32 = act32(relaxed, xv, xe, xo, k32);
+        a0 = q6k_acc(relaxed, a0, q6_t3(v128.load(b0, 112), v128.load(b0, 176), m0f, m30), xv, xe, xo, x32, b0 + 207, mff, out);
+        a1 = q6k_acc(relaxed, a1, q6_t3(v128.load(b1, 112), v128.load(b1, 176), m0f, m30), xv, xe, xo, x32, b1 + 207, mff, out);
+        a2 = q6k_acc(relaxed, a2, q6_t3(v128.load(b2, 112), v128.load(b2, 176), m0f, m30), xv, xe, xo, x32, b2 + 207, mff, out);
+        a3 = q6k_acc(relaxed, a3, q6_t3(v128.load(b3, 112), v128.load(b3, 176), m0f, m30), xv, xe, xo, x32, b3 + 207, mff, out);
       }
       // acc[4 .. 7] = fma(D, f32(L), acc) per row (x86_fma_f32x4_fast, one tie test for the four rows)
       if (relaxed) {
