@@ -129,6 +129,43 @@ describe('mul_mat through four-row kernels', () => {
     expect(checked).toBeGreaterThan(100);
   });
 
+  // The legacy formats' four-row and tile kernels convert the rows' f16 scales four at a time by a
+  // fast path for finite halves (util/fp16.ts halves4_to_f32x4) and the full one for Inf / NaN.
+  it.each(['Q4_0', 'Q8_0'])('%s: every one of the 65536 f16 weight scales gives the one-row result (one token and a tile of four + one)', (name) => {
+    const [typeId] = withFourRows.find(([, f]) => f.type.name === name)!;
+    const fS = simdEngine.formats.get(typeId)!, fG = genericEngine.formats.get(typeId)!;
+    const { typeSize } = fS.spec.type;
+    const rows = 65536, cols = 32, wRowBytes = rowBytes(typeId, cols), xRowBytes = activationRowBytes(fS.spec.activation, cols);
+    const rng = mulberry32(90210 + typeId);
+    const w = randomRows(rng, rows * wRowBytes, true);
+    for (let r = 0; r < rows; r++) { w[r * wRowBytes] = r & 0xff; w[r * wRowBytes + 1] = r >> 8; } // row r's scale: the half r
+    const nTok = 5;
+    const acts = Float32Array.from({ length: nTok * cols }, () => 2 * rng() - 1);
+    const run = (e: typeof simdEngine, f: typeof fS, laid: Uint8Array, tokens: number): Float32Array => {
+      const wp = e.arena.alloc(laid.length), ap = e.arena.alloc(acts.length * 4), xp = e.arena.alloc(nTok * xRowBytes), out = e.arena.alloc(tokens * rows * 4);
+      try {
+        e.arena.bytes(wp, laid.length).set(laid);
+        e.arena.f32(ap, acts.length).set(acts);
+        for (let t = 0; t < nTok; t++) f.quantize!(ap + t * cols * 4, xp + t * xRowBytes, cols);
+        e.exports.mul_mat(f.vecDot, f.vecDotBatch, wp, wRowBytes, xp, xRowBytes, out, rows, 0, rows, cols, tokens);
+        return new Float32Array(e.memory.buffer.slice(out, out + tokens * rows * 4));
+      } finally {
+        for (const p of [wp, ap, xp, out]) e.arena.release(p);
+      }
+    };
+    const laid = toRows4(w, rows, wRowBytes, typeSize);
+    for (const tokens of [1, nTok]) {
+      const s = run(simdEngine, fS, laid, tokens), g = run(genericEngine, fG, w, tokens);
+      let bad = 0, nonFinite = 0;
+      for (let i = 0; i < s.length; i++) {
+        if (!Object.is(s[i], g[i]) && !(Number.isNaN(s[i]) && Number.isNaN(g[i]))) bad++;
+        if (!Number.isFinite(g[i])) nonFinite++;
+      }
+      expect(bad, `${tokens} token(s): outputs that differ from the generic engine's`).toBe(0);
+      expect(nonFinite, 'the Inf / NaN scales are among them').toBeGreaterThan(0);
+    }
+  });
+
   it.each(withFourRows.map(([id, f]) => [f.type.name, id] as const))('%s: interleave_rows4 == the layout\'s definition; every row reads back as in the file', (_name, typeId) => {
     const e = simdEngine, f = e.formats.get(typeId)!;
     expect(f.rows4).toBe(true);

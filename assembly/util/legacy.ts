@@ -45,7 +45,7 @@
 // (exact f32 values) between blocks.
 import { dot_i8x16, hsum_i32x4 } from './simd';
 import { fma32 } from './expf';
-import { fp16_to_fp32, fp16x4_to_f32x4 } from './fp16';
+import { fp16_to_fp32, halves4_to_f32x4 } from './fp16';
 import { demote_f64x2x2 } from './fma';
 
 /** values per block, for every format in this family and for Q8_0 / Q8_1 */
@@ -247,12 +247,12 @@ export function fma32_slow(a: f32, b: f32, c: f32): f32 {
   dw = v128.load16_lane(w1 + o, dw, 1);
   dw = v128.load16_lane(w2 + o, dw, 2);
   dw = v128.load16_lane(w3 + o, dw, 3);
-  return fp16x4_to_f32x4(i32x4.extend_low_i16x8_u(dw));
+  return halves4_to_f32x4(dw);
 }
 
 /** scales4 from the four weight scales of wscales4 and the activation block xb */
 @inline export function scales4_times(dw: v128, xb: usize): v128 {
-  return f32x4.mul(dw, f32x4.splat(fp16_to_fp32(half_at(xb))));
+  return f32x4.mul(dw, halves4_to_f32x4(v128.load16_splat(xb)));
 }
 
 /**
