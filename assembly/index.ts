@@ -2,7 +2,7 @@
 // which the TypeScript side manages (src/wasm/arena.ts); the module itself never allocates.
 // The per-format kernels are bound to ggml type ids on the TypeScript side (src/quant/formats.ts).
 export { fp16_to_fp32, fp32_to_fp16 } from './util/fp16';
-export { ggml_expf } from './util/expf';
+export { ggml_expf, ggml_expf_row } from './util/expf';
 export {
   vec_dot_f32, vec_dot_f32_generic, vec_dot_f32_tinyblas, vec_dot_f32_tinyblas_generic,
   vec_dot_f16, vec_dot_f16_generic, vec_dot_f16_tinyblas, vec_dot_f16_tinyblas_generic,
@@ -47,7 +47,7 @@ export {
   attention_f16, attention_f16_generic, store_rows_f16, store_transposed_f16,
   attention_job, attention_job_generic, attention_f16_job, attention_f16_job_generic,
 } from './ops/attention';
-export { add, add_generic, silu_mul, silu_mul_job } from './ops/elementwise';
+export { add, add_generic, silu_mul, silu_mul_generic, silu_mul_job, silu_mul_job_generic } from './ops/elementwise';
 export { run_chunks } from './ops/parallel';
 export { stream_sum, stream_sum_generic, stream_sum_job } from './ops/bandwidth';
 

@@ -973,6 +973,22 @@ describe('ggml_expf and silu_mul', () => {
     expect(Math.abs(K.ggml_expf(x) - Math.exp(x)) / ulp32(Math.exp(x)), `ggml_v_expf's own error at ${x}`).toBeGreaterThan(2);
   });
 
+  it('ggml_expf_row (four lanes at a time by ggml_expf_x4, as softmax and silu_mul run it) == ggml_expf value by value, edges included', () => {
+    const edges = [NaN, Infinity, -Infinity, 0, -0, 2 ** -149, -(2 ** -149), 88.72, 88.73, 89, -103, -104, -192, -193, 192, 193, 1e30, -1e30, 3.4e38, -3.4e38];
+    const xs = Float32Array.from([...sweep(), ...edges]);
+    const xp = putF32(xs), yp = alloc(xs.length * 4);
+    for (const off of [0, 1, 2, 3]) { // every value in every lane position, and the tails
+      (K as unknown as { ggml_expf_row(x: number, y: number, n: number): void }).ggml_expf_row(xp + 4 * off, yp, xs.length - off);
+      const y = getF32(yp, xs.length - off);
+      const bad: string[] = [];
+      for (let i = 0; i < y.length; i++) {
+        const want = K.ggml_expf(xs[i + off]);
+        if (!sameF(y[i], want) && !(Number.isNaN(y[i]) && Number.isNaN(want))) bad.push(`x = ${xs[i + off]}: ${y[i]} vs ${want}`);
+      }
+      expect(bad.slice(0, 5), `offset ${off}`).toEqual([]);
+    }
+  });
+
   it('ggml_expf: 0 for very negative inputs, Infinity above 89, NaN stays NaN', () => {
     for (const x of [-104, -110, -150, -192, -200, -1000, -1e30, -Infinity]) expect(Object.is(K.ggml_expf(x), 0), `exp(${x})`).toBe(true);
     for (const x of [89, 89.5, 100, 192, 1000, 1e30, Infinity]) expect(K.ggml_expf(x), `exp(${x})`).toBe(Infinity);
@@ -999,6 +1015,10 @@ describe('ggml_expf and silu_mul', () => {
     const want = Array.from(gate, (g, i) => (g / (1 + Math.exp(-g))) * up[i]);
     const rel = Math.expm1(2 * EXPF_ULPS * U + 3 * U) * (1 + 8 * U);
     expect(violations(got, want, (i) => Math.abs(want[i]) * rel)).toEqual([]);
+    // the scalar twin: the same bits
+    const og = alloc(n * 4);
+    (K as unknown as { silu_mul_generic(g: number, u: number, o: number, l: number, r: number): void }).silu_mul_generic(gp, upp, og, rowLen, nRows);
+    expect(bitDiffs(getF32(og, n), got)).toEqual([]);
     // in place (out = gate), as the forward pass calls it
     K.silu_mul(gp, upp, gp, rowLen, nRows);
     expect(bitDiffs(getF32(gp, n), got)).toEqual([]);

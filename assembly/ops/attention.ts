@@ -18,7 +18,7 @@ import {
   vec_dot_f32, vec_dot_f32_generic, vec_dot_f32_tinyblas, vec_dot_f32_tinyblas_generic,
   vec_dot_f16, vec_dot_f16_generic, vec_dot_f16_tinyblas, vec_dot_f16_tinyblas_generic,
 } from '../quant/float_dot';
-import { ggml_expf, reduce_add_16 } from '../util/expf';
+import { ggml_expf, ggml_expf_x4, reduce_add_16 } from '../util/expf';
 import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
 
 /**
@@ -26,10 +26,18 @@ import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
  * e = ggml_expf(x - max), summed per 16 lanes in f32 (reduce_add) and across chunks in double,
  * then scaled by f32(1 / sum).
  */
-@inline function softmax_inplace(scores: usize, n: i32, nPad: i32): void {
+@inline function softmax_inplace(simd: bool, scores: usize, n: i32, nPad: i32): void {
   let mx = -Infinity as f32;
   for (let t = 0; t < n; t++) mx = max(mx, load<f32>(scores + (<usize>t << 2)));
-  for (let t = 0; t < n; t++) {
+  let t = 0;
+  if (simd) { // four at a time by ggml_expf_x4 (the same bits)
+    const m = f32x4.splat(mx);
+    for (; t + 4 <= n; t += 4) {
+      const p = scores + (<usize>t << 2);
+      v128.store(p, ggml_expf_x4(f32x4.sub(v128.load(p), m)));
+    }
+  }
+  for (; t < n; t++) {
     const p = scores + (<usize>t << 2);
     store<f32>(p, ggml_expf(load<f32>(p) - mx));
   }
@@ -61,7 +69,7 @@ import { fp16_to_fp32, fp32_to_fp16 } from '../util/fp16';
     const d = dot(simd, false, headDim, kt, qh); // q is a permuted view: ggml skips tinyBLAS
     store<f32>(scores + (<usize>t << 2), d * scale);
   }
-  softmax_inplace(scores, nKv, nPad);
+  softmax_inplace(simd, scores, nKv, nPad);
   for (let d = 0; d < headDim; d++) {
     const vrow = vt + (<usize>((kvh * headDim + d) * vtStride) << 2);
     store<f32>(oh + (<usize>d << 2), dot(simd, batched, nPad, vrow, scores));
@@ -149,7 +157,7 @@ export function store_transposed(src: usize, nRows: i32, nCols: i32, dst: usize,
     const kt = kc + <usize>t * kRowBytes + kOff;
     store<f32>(scores + (<usize>t << 2), dot_f16(simd, batched, headDim, kt, qh16) * scale);
   }
-  softmax_inplace(scores, nKv, nPad);
+  softmax_inplace(simd, scores, nKv, nPad);
   for (let t = 0; t < nKv; t++) {
     const p = scores + (<usize>t << 2);
     store<f32>(p, round_f16(load<f32>(p))); // the zeros past nKv stay zeros

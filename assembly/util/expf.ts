@@ -21,6 +21,8 @@
 // rounding), e.g. fma32(2^-24·(1 + 2^-23), 1 - 2^-23, 1 + 2^-23). Non-finite inputs give err = NaN
 // and skip the nudge (s is already the IEEE result). s = 0 with err ≠ 0 is impossible (the exact
 // sum is a multiple of 2^-298, representable), so the nudge never crosses zero.
+import { demote_f64x2x2, fma_f32x4 } from './fma';
+
 @inline export function fma32(a: f32, b: f32, c: f32): f32 {
   const s = <f64>a * <f64>b + <f64>c;
   if (f32_rounding_is_unsure(s)) return fma32_exact(a, b, c);
@@ -72,6 +74,36 @@ export function ggml_expf(x: f32): f32 {
   // _mm512_scalef_ps(j, n): j · 2^n rounded once; 2^n (|n| ≤ 192) built from its exponent bits,
   // so the f64 product is exact and the only rounding is to f32
   return <f32>(<f64>j * reinterpret<f64>(<u64>(1023 + <i32>n) << 52));
+}
+
+/**
+ * ggml_expf of four lanes: the same fused multiply-adds lane by lane (fma_f32x4: one relaxed_madd in
+ * the relaxed-SIMD module, chosen only where it is fused; else fma32's f64 emulation), the same
+ * scaling by 2^n in f64 and the same Inf / 0 beyond |n| > 192 (chosen by a select) — the same bits.
+ */
+@inline export function ggml_expf_x4(x: v128): v128 {
+  const shift = f32x4.splat(SHIFT);
+  const z = fma_f32x4(x, f32x4.splat(LOG2E), shift);
+  const n = f32x4.sub(z, shift);
+  const nn = f32x4.neg(n);
+  const b = fma_f32x4(nn, f32x4.splat(LN2_LO), fma_f32x4(nn, f32x4.splat(LN2_HI), x));
+  const u = f32x4.mul(b, b);
+  const j = fma_f32x4(
+    fma_f32x4(fma_f32x4(f32x4.splat(C5), b, f32x4.splat(C4)), u, fma_f32x4(f32x4.splat(C3), b, f32x4.splat(C2))), u,
+    fma_f32x4(f32x4.splat(C1), b, f32x4.splat(1)));
+  // j · 2^n, 2^n from its f64 exponent bits (garbage where |n| > 192, which the select replaces)
+  const e = i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(1023));
+  const lo = f64x2.mul(f64x2.promote_low_f32x4(j), i64x2.shl(i64x2.extend_low_i32x4_s(e), 52));
+  const hi = f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(j, j, 2, 3, 2, 3)), i64x2.shl(i64x2.extend_high_i32x4_s(e), 52));
+  const limit = v128.bitselect(f32x4.splat(Infinity), f32x4.splat(0), f32x4.gt(n, f32x4.splat(0)));
+  return v128.bitselect(limit, demote_f64x2x2(lo, hi), f32x4.gt(f32x4.abs(n), f32x4.splat(192)));
+}
+
+/** y[i] = ggml_expf(x[i]) for i < n, four at a time by ggml_expf_x4 (the tail one by one) */
+export function ggml_expf_row(x: usize, y: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), ggml_expf_x4(v128.load(x + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(y + (<usize>i << 2), ggml_expf(load<f32>(x + (<usize>i << 2))));
 }
 
 /** A correctly rounded expf (glibc's), for the element tails ggml leaves to libm. */

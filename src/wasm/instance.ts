@@ -267,7 +267,7 @@ function bindJobs(exports: KernelExports, generic: boolean, bindings: TableBindi
     return index;
   };
   return {
-    attention: slot('attention_job', true), attentionF16: slot('attention_f16_job', true), siluMul: slot('silu_mul_job', false),
+    attention: slot('attention_job', true), attentionF16: slot('attention_f16_job', true), siluMul: slot('silu_mul_job', true),
     mulMats: slot('mul_mat_job', false), streamSum: slot('stream_sum_job', false),
   };
 }
