@@ -10,7 +10,7 @@ export {
 export { dequantize_row_f32 } from './quant/f32';
 export { dequantize_row_f16, round_row_f16 } from './quant/f16';
 export {
-  quantize_row_q8_0, quantize_row_q8_0_generic, dequantize_row_q8_0,
+  quantize_row_q8_0, quantize_row_q8_0_generic, quantize_row_q8_0x, quantize_row_q8_0x_generic, dequantize_row_q8_0,
   vec_dot_q8_0_q8_0, vec_dot_q8_0_q8_0_generic, vec_dot4_q8_0_q8_0, vec_dot4_q8_0_q8_0_generic,
   vec_dot4x4_q8_0_q8_0, vec_dot4x4_q8_0_q8_0_generic,
 } from './quant/q8_0';

@@ -556,6 +556,32 @@ function placeTie(fc: TieFactor, baseD: [number, number], baseL: number) {
 }
 
 /**
+ * Q8_0 activation blocks as the `q8_0x` format holds them (src/quant/formats.ts): the blocks, then per
+ * block its scale as f32 and 8·Σq as i32, worked out here from the blocks' bytes
+ */
+function withQ8_0xExtras(blocks: Uint8Array): Uint8Array {
+  const nb = blocks.length / Q8_0_BYTES;
+  const out = new Uint8Array(nb * (Q8_0_BYTES + 8));
+  out.set(blocks);
+  const view = new DataView(out.buffer);
+  for (let ib = 0; ib < nb; ib++) {
+    let sum = 0;
+    for (let j = 0; j < QK; j++) sum += (blocks[ib * Q8_0_BYTES + 2 + j] << 24) >> 24;
+    view.setFloat32(nb * Q8_0_BYTES + 8 * ib, half(blocks, ib * Q8_0_BYTES), true);
+    view.setInt32(nb * Q8_0_BYTES + 8 * ib + 4, 8 * sum, true);
+  }
+  return out;
+}
+
+/** the activation row at xp (nb blocks of the format's block activation) as the format's kernels take it */
+function kernelActivation(f: BlockFormat, xp: number, nb: number, misalign: number): { xp: number; bytes: number } {
+  const bytes = nb * actBytes(f.act);
+  if (fmt(f.type).spec.activation !== 'q8_0x') return { xp, bytes };
+  const x = withQ8_0xExtras(getBytes(xp, bytes));
+  return { xp: putBytes(x, misalign), bytes: x.length };
+}
+
+/**
  * The format's four-row kernel (mul_mat's path for four rows at a time), where it has one: this row
  * in every one of the four slots, so every lane — each with its own copy of the tie path — must give
  * the one-row result. Its generic twin too.
@@ -566,15 +592,16 @@ function checkFourRows(f: BlockFormat, w: Uint8Array, xp: number, n: number, wan
   const rows = new Uint8Array(4 * w.length);
   for (let r = 0; r < 4; r++) rows.set(w, r * w.length);
   const wp = putBytes(toRows4(rows, 4, w.length, f.bytes), misalign), out = alloc(16);
+  const xk = kernelActivation(f, xp, n / QK, misalign);
   // the relaxed-SIMD form where this engine's module has it (test/relaxed.test.ts runs this file so)
   const kernels = [vecDot4, `${vecDot4}_generic`, ...(vecDot4Relaxed && typeof K[vecDot4Relaxed] === 'function' ? [vecDot4Relaxed] : [])];
   for (const kernel of kernels) {
     arena.f32(out, 4).fill(NaN);
-    K[kernel](n, wp, xp, out);
+    K[kernel](n, wp, xk.xp, out);
     const got = getF32(out, 4);
     for (let r = 0; r < 4; r++) expect(sameF(got[r], want), `${label}: ${kernel} row ${r} ${got[r]} vs one row ${want}`).toBe(true);
   }
-  checkTile(f, wp, xp, n, want, label, misalign);
+  checkTile(f, wp, xk, n, want, label, misalign);
 }
 
 /**
@@ -583,12 +610,12 @@ function checkFourRows(f: BlockFormat, w: Uint8Array, xp: number, n: number, wan
  * 8 bytes between output rows beyond their four values, so a mixed-up stride shows; all 16
  * results must be the one-row result. Its generic twin and relaxed form too.
  */
-function checkTile(f: BlockFormat, wp: number, xp: number, n: number, want: number, label: string, misalign: number): void {
+function checkTile(f: BlockFormat, wp: number, x: { xp: number; bytes: number }, n: number, want: number, label: string, misalign: number): void {
   const { vecTile, vecTileRelaxed } = fmt(f.type).spec;
   if (!vecTile) return;
-  const xRowBytes = (n / QK) * actBytes(f.act) + 16, outRowBytes = 24;
+  const xRowBytes = x.bytes + 16, outRowBytes = 24;
   const x4 = new Uint8Array(4 * xRowBytes);
-  for (let t = 0; t < 4; t++) x4.set(arena.bytes(xp, xRowBytes - 16), t * xRowBytes);
+  for (let t = 0; t < 4; t++) x4.set(arena.bytes(x.xp, x.bytes), t * xRowBytes);
   const xs = putBytes(x4, misalign), out = alloc(4 * outRowBytes);
   const kernels = [vecTile, `${vecTile}_generic`, ...(vecTileRelaxed && typeof K[vecTileRelaxed] === 'function' ? [vecTileRelaxed] : [])];
   for (const kernel of kernels) {
@@ -905,7 +932,7 @@ describe('dequantization against llama.cpp (gguf-py reference values)', () => {
 describe('formats.ts binds these kernels; mul_mat runs them', () => {
   const all = [...FORMATS.map((f) => [f.name, f.type] as const), ['BF16', 30] as const];
   const names: Record<string, [string, string, string]> = {
-    Q4_0: ['q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0'],
+    Q4_0: ['q8_0x', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0'],
     Q4_1: ['q8_1', 'vec_dot_q4_1_q8_1', 'dequantize_row_q4_1'],
     Q5_0: ['q8_0', 'vec_dot_q5_0_q8_0', 'dequantize_row_q5_0'],
     Q5_1: ['q8_1', 'vec_dot_q5_1_q8_1', 'dequantize_row_q5_1'],
@@ -917,7 +944,7 @@ describe('formats.ts binds these kernels; mul_mat runs them', () => {
     const cols = 256, rows = 5, nTok = 3;
     const spec = runnableFormat(type)!;
     expect([spec.activation, spec.vecDot, spec.dequantize]).toEqual(names[name]);
-    if (name !== 'BF16') expect(spec.activation).toBe(byName(name).act);
+    if (name !== 'BF16') expect(spec.activation === 'q8_0x' ? 'q8_0' : spec.activation).toBe(byName(name).act); // q8_0x: q8_0 blocks + extras
     const acts = randomF32(rng, nTok * cols, 2, true);
     const ap = putF32(acts);
     const xRowBytes = activationRowBytes(spec.activation, cols);
@@ -928,7 +955,10 @@ describe('formats.ts binds these kernels; mul_mat runs them', () => {
       const src = ap + t * cols * 4, dst = xr + t * xRowBytes;
       if (spec.activation === 'bf16') K.round_row_bf16(src, dst, cols);
       else if (spec.activation === 'q8_0') K.quantize_row_q8_0(src, dst, cols);
-      else K.quantize_row_q8_1(src, dst, cols);
+      else if (spec.activation === 'q8_0x') {
+        K.quantize_row_q8_0(src, dst, cols);
+        arena.bytes(dst, xRowBytes).set(withQ8_0xExtras(getBytes(dst, (cols / QK) * Q8_0_BYTES)));
+      } else K.quantize_row_q8_1(src, dst, cols);
     }
     const want = getBytes(xr, nTok * xRowBytes);
     expect(getBytes(xs, want.length)).toEqual(want);

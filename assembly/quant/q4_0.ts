@@ -29,15 +29,15 @@
 //
 // Not mirrored: a Q4_0 matrix with ne[1] % 8 != 0 is not repacked and would run tinyBLAS_Q0_AVX
 // (batches) / ggml_vec_dot_q4_0_q8_0 (one token) — the 8-lane scheme of util/legacy.ts.
-import { fp16_to_fp32, fp16x4_to_f32x4 } from '../util/fp16';
+import { fp16_to_fp32 } from '../util/fp16';
 import { fma32 } from '../util/expf';
 import { demote_f64x2x2 } from '../util/fma';
-import { NIBBLE_MASK, even_i8_to_i16, hsum_i32x4_splat, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
+import { NIBBLE_MASK, even_i8_to_i16, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
 import {
-  QK, any_f32_tie, block_at, scales4, scales4_times, wscales4, fma_f32x4_lanes, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
+  QK, any_f32_tie, block_at, wscales4, fma_f32x4_lanes, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
   round_pair, upper_pair,
 } from '../util/legacy';
-import { Q8_0_BYTES } from './q8_0';
+import { Q8_0_BYTES, Q8_0X_EXTRA, q8_0x_extras } from './q8_0';
 import { x86_fma_relaxed } from '../util/x86';
 
 export const Q4_0_BYTES: i32 = 18;
@@ -119,26 +119,33 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
   return i32x4.add(e, o);
 }
 
-/** [Σ (q − 8)·x of block o of rows w0 … w3] against the activation block xb: exact i32 */
-@inline function block_sums4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize): v128 {
+/** [Σ (q − 8)·x of block o of rows w0 … w3] against the activation block xb, whose extras (q8_0x) are
+ *  at ex: exact i32 */
+@inline function block_sums4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize, ex: usize): v128 {
   const xl = v128.load(xb + 2), xh = v128.load(xb + 18);
   const xe = even_i8_to_i16(xl), xo = odd_i8_to_i16(xl), xeh = even_i8_to_i16(xh), xoh = odd_i8_to_i16(xh);
   const sums = hsum_i32x4x4(
     nibble_dot(v128.load(w0 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w1 + o + 2), xe, xo, xeh, xoh),
     nibble_dot(v128.load(w2 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w3 + o + 2), xe, xo, xeh, xoh));
-  const sumx = hsum_i32x4_splat(i32x4.dot_i16x8_s(i16x8.add(i16x8.add(xe, xo), i16x8.add(xeh, xoh)), i16x8.splat(1)));
-  return i32x4.sub(sums, i32x4.shl(sumx, 3));
+  return i32x4.sub(sums, v128.load32_splat(ex, 4));
+}
+
+/** d_w·d_x of four rows' blocks (their f32 scales dw, wscales4) against the activation block whose
+ *  extras (q8_0x) are at ex */
+@inline function scales4x(dw: v128, ex: usize): v128 {
+  return f32x4.mul(dw, v128.load32_splat(ex));
 }
 
 /** out[0..3] = vec_dot_q4_0_q8_0 of the four rows of the four-row group w (ops/rows4.ts) with x */
 export function vec_dot4_q4_0_q8_0(n: i32, w: usize, x: usize, out: usize): void {
   const nb = n / QK;
   let a01 = f64x2.splat(0), a23 = f64x2.splat(0); // rows 0, 1 and 2, 3: f32 values held in f64
+  const ex = q8_0x_extras(x, nb);
   for (let ib = 0; ib < nb; ib++) {
-    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES);
+    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES), e = ex + <usize>ib * Q8_0X_EXTRA;
     const b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
-    const sumi = block_sums4(b0, b1, b2, b3, 0, xb);
-    const d = scales4(b0, b1, b2, b3, 0, xb);
+    const sumi = block_sums4(b0, b1, b2, b3, 0, xb, e);
+    const d = scales4x(wscales4(b0, b1, b2, b3, 0), e);
     const d01 = f64x2.promote_low_f32x4(d), d23 = f64x2.promote_low_f32x4(upper_pair(d));
     const s01 = fma_sum(a01, d01, sumi), s23 = fma_sum(a23, d23, upper_pair(sumi));
     if (any_f32_tie(s01, s23)) {
@@ -183,14 +190,16 @@ export function vec_dot4x4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
   const nb = n / QK;
   const m8 = v128.load(NIBBLE_MASK); // the relaxed form's mask, loaded once
   const x1 = x + xRowBytes, x2 = x1 + xRowBytes, x3 = x2 + xRowBytes;
+  const ex = q8_0x_extras(x, nb) - x; // the extras' offset within a row
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0; // token t: rows 0 … 3
   for (let ib = 0; ib < nb; ib++) {
     const b0 = block_at(w, ib, 4 * Q4_0_BYTES), b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
     const dw = wscales4(b0, b1, b2, b3, 0);
-    a0 = q4_0_step4(relaxed, a0, b0, b1, b2, b3, block_at(x, ib, Q8_0_BYTES), dw, m8);
-    a1 = q4_0_step4(relaxed, a1, b0, b1, b2, b3, block_at(x1, ib, Q8_0_BYTES), dw, m8);
-    a2 = q4_0_step4(relaxed, a2, b0, b1, b2, b3, block_at(x2, ib, Q8_0_BYTES), dw, m8);
-    a3 = q4_0_step4(relaxed, a3, b0, b1, b2, b3, block_at(x3, ib, Q8_0_BYTES), dw, m8);
+    const xo = <usize>ib * Q8_0_BYTES, eo = ex + <usize>ib * Q8_0X_EXTRA;
+    a0 = q4_0_step4(relaxed, a0, b0, b1, b2, b3, x + xo, x + eo, dw, m8);
+    a1 = q4_0_step4(relaxed, a1, b0, b1, b2, b3, x1 + xo, x1 + eo, dw, m8);
+    a2 = q4_0_step4(relaxed, a2, b0, b1, b2, b3, x2 + xo, x2 + eo, dw, m8);
+    a3 = q4_0_step4(relaxed, a3, b0, b1, b2, b3, x3 + xo, x3 + eo, dw, m8);
   }
   v128.store(out, a0);
   v128.store(out + outRowBytes, a1);
@@ -198,12 +207,12 @@ export function vec_dot4x4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
   v128.store(out + 3 * outRowBytes, a3);
 }
 
-/** one block of four rows against the activation block xb: acc = fma(d_w·d_x, Σ (q − 8)·x, acc) per
- *  row, `dw` the rows' weight scales (wscales4) */
-@inline function q4_0_step4(relaxed: bool, acc: v128, b0: usize, b1: usize, b2: usize, b3: usize, xb: usize, dw: v128, m8: v128): v128 {
-  const d = scales4_times(dw, xb);
-  if (relaxed) return x86_fma_relaxed(acc, d, block_sums4_relaxed(b0, b1, b2, b3, 0, xb, m8));
-  return fma_f32x4_lanes(acc, d, block_sums4(b0, b1, b2, b3, 0, xb));
+/** one block of four rows against the activation block xb (extras at ex): acc = fma(d_w·d_x,
+ *  Σ (q − 8)·x, acc) per row, `dw` the rows' weight scales (wscales4) */
+@inline function q4_0_step4(relaxed: bool, acc: v128, b0: usize, b1: usize, b2: usize, b3: usize, xb: usize, ex: usize, dw: v128, m8: v128): v128 {
+  const d = scales4x(dw, ex);
+  if (relaxed) return x86_fma_relaxed(acc, d, block_sums4_relaxed(b0, b1, b2, b3, 0, xb, ex, m8));
+  return fma_f32x4_lanes(acc, d, block_sums4(b0, b1, b2, b3, 0, xb, ex));
 }
 
 // ---- relaxed SIMD (the kernels-relaxed module, chosen at load where the runtime has relaxed SIMD
@@ -228,13 +237,12 @@ export function vec_dot4x4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
 }
 
 /** block_sums4 by the i8 dot product: [Σ (q − 8)·x of block o of rows w0 … w3], exact i32 */
-@inline function block_sums4_relaxed(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize, m8: v128): v128 {
+@inline function block_sums4_relaxed(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize, ex: usize, m8: v128): v128 {
   const xl = v128.load(xb + 2), xh = v128.load(xb + 18);
   const sums = hsum_i32x4x4(
     nibble_dot_relaxed(v128.load(w0 + o + 2), xl, xh, m8), nibble_dot_relaxed(v128.load(w1 + o + 2), xl, xh, m8),
     nibble_dot_relaxed(v128.load(w2 + o + 2), xl, xh, m8), nibble_dot_relaxed(v128.load(w3 + o + 2), xl, xh, m8));
-  const sumx = hsum_i32x4_splat(i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extadd_pairwise_i8x16_s(xl), i16x8.extadd_pairwise_i8x16_s(xh))));
-  return i32x4.sub(sums, i32x4.shl(sumx, 3));
+  return i32x4.sub(sums, v128.load32_splat(ex, 4));
 }
 
 /** vec_dot4_q4_0_q8_0 with relaxed SIMD (identical results where relaxed_madd is fused) */
@@ -242,11 +250,12 @@ export function vec_dot4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, out: usiz
   const nb = n / QK;
   let acc = f32x4.splat(0);
   const m8 = v128.load(NIBBLE_MASK); // loaded once (V8 would build the constant anew in every block)
+  const ex = q8_0x_extras(x, nb);
   for (let ib = 0; ib < nb; ib++) {
-    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES);
+    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES), e = ex + <usize>ib * Q8_0X_EXTRA;
     const b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
-    const sumi = block_sums4_relaxed(b0, b1, b2, b3, 0, xb, m8);
-    acc = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sumi), scales4(b0, b1, b2, b3, 0, xb), acc);
+    const sumi = block_sums4_relaxed(b0, b1, b2, b3, 0, xb, e, m8);
+    acc = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sumi), scales4x(wscales4(b0, b1, b2, b3, 0), e), acc);
   }
   v128.store(out, acc);
 }

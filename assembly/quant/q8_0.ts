@@ -89,6 +89,47 @@ export function quantize_row_q8_0(x: usize, y: usize, k: i32): void {
   return i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(ia, ib), i16x8.narrow_i32x4_s(ic, idd));
 }
 
+// ---- Q8_0 with its block sums ("q8_0x") -----------------------------------------------------------
+// The activation format of Q4_0 weights: the row's Q8_0 blocks, then for each block 8 bytes — its
+// scale d as f32 and 8·Σ q as i32. The four-row Q4_0 kernels need both for every block and every
+// group of four rows; computed here once per token instead of once per group (512 times for a
+// 2048-row matrix). Kernels that take plain Q8_0 blocks read the same row and ignore the rest.
+
+/** bytes after each block's place in the row's extras: f32 d, i32 8·Σ q */
+export const Q8_0X_EXTRA: i32 = 8;
+
+/** where block 0's extras of a q8_0x row of nb blocks begin */
+@inline export function q8_0x_extras(x: usize, nb: i32): usize {
+  return x + <usize>nb * Q8_0_BYTES;
+}
+
+/** quantize_row_q8_0, then each block's extras */
+export function quantize_row_q8_0x(x: usize, y: usize, k: i32): void {
+  quantize_row_q8_0(x, y, k);
+  const nb = k / QK8_0, ex = q8_0x_extras(y, nb);
+  for (let ib = 0; ib < nb; ib++) {
+    const yb = block(y, ib), e = ex + <usize>ib * Q8_0X_EXTRA;
+    store<f32>(e, fp16_to_fp32(load<u16>(yb)));
+    const s = i16x8.add(i16x8.extadd_pairwise_i8x16_s(v128.load(yb + 2)), i16x8.extadd_pairwise_i8x16_s(v128.load(yb + 18)));
+    const s4 = i32x4.extadd_pairwise_i16x8_s(s);
+    const s2 = i32x4.add(s4, i32x4.shuffle(s4, s4, 2, 3, 0, 1));
+    store<i32>(e, (i32x4.extract_lane(s2, 0) + i32x4.extract_lane(s2, 1)) << 3, 4);
+  }
+}
+
+/** The scalar twin of quantize_row_q8_0x */
+export function quantize_row_q8_0x_generic(x: usize, y: usize, k: i32): void {
+  quantize_row_q8_0_generic(x, y, k);
+  const nb = k / QK8_0, ex = q8_0x_extras(y, nb);
+  for (let ib = 0; ib < nb; ib++) {
+    const yb = block(y, ib), e = ex + <usize>ib * Q8_0X_EXTRA;
+    store<f32>(e, fp16_to_fp32(load<u16>(yb)));
+    let sum = 0;
+    for (let j = 0; j < QK8_0; j++) sum += <i32>load<i8>(yb + 2 + j);
+    store<i32>(e, sum << 3, 4);
+  }
+}
+
 export function dequantize_row_q8_0(x: usize, y: usize, k: i32): void {
   const nb = k / QK8_0;
   for (let ib = 0; ib < nb; ib++) {

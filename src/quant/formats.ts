@@ -6,10 +6,13 @@ import { GGML_TYPES, type GgmlTypeInfo } from './ggml-types.js';
  * - `f32`: plain f32 rows (4 bytes per value)
  * - `f16`, `bf16`: f32 rows rounded to f16 / bf16 precision (4 bytes per value; see assembly/quant/f16.ts)
  * - `q8_0`: Q8_0 blocks (34 bytes per 32 values)
+ * - `q8_0x`: Q8_0 blocks, then each block's scale (f32) and 8·Σq (i32): 42 bytes per 32 values — the
+ *   same products as `q8_0` for Q4_0 weights, whose four-row kernels read those two per block
+ *   (assembly/quant/q8_0.ts) instead of working them out for every group of four rows
  * - `q8_1`: Q8_1 blocks (36 bytes per 32 values: Q8_0 plus d·Σq)
  * - `q8_K`: Q8_K super-blocks (292 bytes per 256 values: f32 d, int8 quants, 16 int16 sums)
  */
-export type ActivationFormat = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q8_1' | 'q8_K';
+export type ActivationFormat = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q8_0x' | 'q8_1' | 'q8_K';
 
 export interface ActivationSpec {
   /** bytes of an activation row of n values */
@@ -23,6 +26,7 @@ export const ACTIVATIONS: Readonly<Record<ActivationFormat, ActivationSpec>> = {
   f16: { rowBytes: (n) => n * 4, quantize: { simd: 'round_row_f16', generic: 'round_row_f16' } },
   bf16: { rowBytes: (n) => n * 4, quantize: { simd: 'round_row_bf16', generic: 'round_row_bf16' } },
   q8_0: { rowBytes: (n) => (n / 32) * 34, quantize: { simd: 'quantize_row_q8_0', generic: 'quantize_row_q8_0_generic' } },
+  q8_0x: { rowBytes: (n) => (n / 32) * 42, quantize: { simd: 'quantize_row_q8_0x', generic: 'quantize_row_q8_0x_generic' } },
   q8_1: { rowBytes: (n) => (n / 32) * 36, quantize: { simd: 'quantize_row_q8_1', generic: 'quantize_row_q8_1_generic' } },
   // llama.cpp's x86 build quantizes Q8_K with the scalar reference, so there is no SIMD version
   q8_K: { rowBytes: (n) => (n / 256) * 292, quantize: { simd: 'quantize_row_q8_K', generic: 'quantize_row_q8_K' } },
@@ -67,7 +71,7 @@ const RUNNABLE: ReadonlyArray<[
   ['F32', 'f32', 'vec_dot_f32', 'dequantize_row_f32', 'vec_dot_f32_tinyblas'],
   ['F16', 'f16', 'vec_dot_f16', 'dequantize_row_f16', 'vec_dot_f16_tinyblas'],
   ['BF16', 'bf16', 'vec_dot_bf16', 'dequantize_row_bf16'],
-  ['Q4_0', 'q8_0', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0', undefined, 'vec_dot4_q4_0_q8_0', 'vec_dot4_q4_0_q8_0_relaxed',
+  ['Q4_0', 'q8_0x', 'vec_dot_q4_0_q8_0', 'dequantize_row_q4_0', undefined, 'vec_dot4_q4_0_q8_0', 'vec_dot4_q4_0_q8_0_relaxed',
     'vec_dot4x4_q4_0_q8_0', 'vec_dot4x4_q4_0_q8_0_relaxed'],
   ['Q4_1', 'q8_1', 'vec_dot_q4_1_q8_1', 'dequantize_row_q4_1'],
   ['Q5_0', 'q8_0', 'vec_dot_q5_0_q8_0', 'dequantize_row_q5_0'],
