@@ -19,6 +19,7 @@ import { compileTestKernels } from './helpers/test-kernels.js';
 import { mulberry32, randInt, type Rng, uniform } from './helpers/rng.js';
 import { exponentOf, halfToNumber, numberToHalf, roundHalfEven, roundToHalf } from './helpers/half.js';
 import { forMulMat, toRows4 } from './helpers/rows4.js';
+import { withQ8_0xExtras } from './helpers/q8_0x.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const F32 = 0;
@@ -475,17 +476,23 @@ describe('Q8_0', () => {
     expect(Array.from({ length: QK }, (_, j) => q8Quant(want, 5, j)).slice(0, 9)).toEqual([-127, 0, 0, 2, -2, 2, -2, 4, -4]);
   });
 
-  it('quantize_activation(Q8_0) is quantize_row_q8_0 (SIMD) / _generic', () => {
+  it('quantize_activation(Q8_0) is quantize_row_q8_0x (SIMD) / _generic: quantize_row_q8_0\'s blocks, then f32(d) and 8·Σq per block', () => {
     const rng = mulberry32(8);
     const x = q8TestInput(rng, 30);
     const xp = putF32(x);
-    const a = alloc(x.length / QK * QB), b = alloc(x.length / QK * QB), c = alloc(x.length / QK * QB);
+    expect(runnableFormat(Q8_0)!.activation).toBe('q8_0x');
+    const rowBytes = activationRowBytes('q8_0x', x.length);
+    expect(rowBytes).toBe(x.length / QK * (QB + 8));
+    const a = alloc(rowBytes + 4), b = alloc(rowBytes + 4), c = alloc(x.length / QK * QB);
+    arena.bytes(a, rowBytes + 4).fill(0xa5);
+    arena.bytes(b, rowBytes + 4).fill(0xa5);
     quantizeActivation(fmt(Q8_0), xp, a, x.length);
     quantizeActivation(fmtG(Q8_0), xp, b, x.length);
     K.quantize_row_q8_0(xp, c, x.length);
-    const want = getBytes(c, x.length / QK * QB);
-    expect(getBytes(a, want.length)).toEqual(want);
-    expect(getBytes(b, want.length)).toEqual(want);
+    const want = withQ8_0xExtras(getBytes(c, x.length / QK * QB));
+    expect(getBytes(a, rowBytes)).toEqual(want);
+    expect(getBytes(b, rowBytes)).toEqual(want);
+    expect([...getBytes(a + rowBytes, 4), ...getBytes(b + rowBytes, 4)], 'nothing written past the row').toEqual(Array(8).fill(0xa5));
   });
 
   /**
@@ -625,22 +632,24 @@ describe('Q8_0', () => {
     expect(K.vec_dot_q8_0_q8_0(2 * QK, wp, xp)).toBe(want);
     expect(K.vec_dot_q8_0_q8_0_generic(2 * QK, wp, xp)).toBe(want);
     expect(dotQ8Ref(w, x, 2 * QK)).toBe(want);
-    // the four-row kernel, this row in each slot (every lane takes its exact path), and beside zero rows
+    // the four-row kernel, this row in each slot (every lane takes its exact path), and beside zero
+    // rows; it takes the activation as q8_0x (the blocks, then f32 scales and sums)
+    const xk = putBytes(withQ8_0xExtras(x));
     const four = new Uint8Array(8 * QB);
     for (let r = 0; r < 4; r++) four.set(w, r * 2 * QB);
     const out = alloc(16);
     const relaxed = typeof (K as unknown as Record<string, unknown>).vec_dot4_q8_0_q8_0_relaxed === 'function' ? ['vec_dot4_q8_0_q8_0_relaxed'] : [];
     for (const kernel of ['vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_generic', ...relaxed]) {
-      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(four, 4, 2 * QB, QB)), xp, out);
+      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(four, 4, 2 * QB, QB)), xk, out);
       expect([...getF32(out, 4)], kernel).toEqual([want, want, want, want]);
       const one = new Uint8Array(8 * QB);
       one.set(w, 2 * 2 * QB);
-      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(one, 4, 2 * QB, QB)), xp, out);
+      (K as unknown as Record<string, (...a: number[]) => void>)[kernel](2 * QK, putBytes(toRows4(one, 4, 2 * QB, QB)), xk, out);
       expect([...getF32(out, 4)], `${kernel}, the tie row in slot 2`).toEqual([0, 0, want, 0]);
     }
-    // the tile kernel: the tie group against four copies of the activation row (rows 2 blocks + 8 bytes apart)
-    const xRowBytes = 2 * QB + 8, x4 = new Uint8Array(4 * xRowBytes);
-    for (let t = 0; t < 4; t++) x4.set(x, t * xRowBytes);
+    // the tile kernel: the tie group against four copies of the q8_0x activation row (8 bytes between rows)
+    const xRow = withQ8_0xExtras(x), xRowBytes = xRow.length + 8, x4 = new Uint8Array(4 * xRowBytes);
+    for (let t = 0; t < 4; t++) x4.set(xRow, t * xRowBytes);
     const x4p = putBytes(x4), out4 = alloc(4 * 20);
     const relaxedTile = typeof (K as unknown as Record<string, unknown>).vec_dot4x4_q8_0_q8_0_relaxed === 'function' ? ['vec_dot4x4_q8_0_q8_0_relaxed'] : [];
     for (const kernel of ['vec_dot4x4_q8_0_q8_0', 'vec_dot4x4_q8_0_q8_0_generic', ...relaxedTile]) {
@@ -1208,7 +1217,11 @@ describe('mul_mat', () => {
     expect(getBytes(xg, nTok * xRowBytes)).toEqual(xBytes);
     if (type === F32) expect(new Float32Array(xBytes.buffer)).toEqual(acts);
     if (type === F16) expect(bitDiffs(new Float32Array(xBytes.buffer), Float32Array.from(acts, roundToHalf))).toEqual([]);
-    if (type === Q8_0) expect(xBytes).toEqual(quantizeQ8Ref(acts));
+    if (type === Q8_0) { // q8_0x: each row's blocks, then their f32 scales and sums
+      const want = new Uint8Array(nTok * xRowBytes);
+      for (let t = 0; t < nTok; t++) want.set(withQ8_0xExtras(quantizeQ8Ref(acts.subarray(t * cols, (t + 1) * cols))), t * xRowBytes);
+      expect(xBytes).toEqual(want);
+    }
     // JS values of weights and activations
     const wVal = (r: number, c: number) =>
       type === F32 ? wFloats[r * cols + c] : type === F16 ? halfToNumber(w[2 * (r * cols + c)] | (w[2 * (r * cols + c) + 1] << 8)) : NaN;

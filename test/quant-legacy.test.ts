@@ -39,6 +39,7 @@ import { compileTestKernels } from './helpers/test-kernels.js';
 import { mulberry32, randInt, type Rng, uniform } from './helpers/rng.js';
 import { exponentOf, halfToNumber, numberToHalf, roundHalfEven } from './helpers/half.js';
 import { forMulMat, toRows4 } from './helpers/rows4.js';
+import { withQ8_0xExtras } from './helpers/q8_0x.js';
 
 type Ptr = number;
 interface LegacyExports {
@@ -553,24 +554,6 @@ function placeTie(fc: TieFactor, baseD: [number, number], baseL: number) {
     }
   }
   return undefined;
-}
-
-/**
- * Q8_0 activation blocks as the `q8_0x` format holds them (src/quant/formats.ts): the blocks, then per
- * block its scale as f32 and 8·Σq as i32, worked out here from the blocks' bytes
- */
-function withQ8_0xExtras(blocks: Uint8Array): Uint8Array {
-  const nb = blocks.length / Q8_0_BYTES;
-  const out = new Uint8Array(nb * (Q8_0_BYTES + 8));
-  out.set(blocks);
-  const view = new DataView(out.buffer);
-  for (let ib = 0; ib < nb; ib++) {
-    let sum = 0;
-    for (let j = 0; j < QK; j++) sum += (blocks[ib * Q8_0_BYTES + 2 + j] << 24) >> 24;
-    view.setFloat32(nb * Q8_0_BYTES + 8 * ib, half(blocks, ib * Q8_0_BYTES), true);
-    view.setInt32(nb * Q8_0_BYTES + 8 * ib + 4, 8 * sum, true);
-  }
-  return out;
 }
 
 /** the activation row at xp (nb blocks of the format's block activation) as the format's kernels take it */

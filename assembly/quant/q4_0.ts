@@ -34,7 +34,7 @@ import { fma32 } from '../util/expf';
 import { demote_f64x2x2 } from '../util/fma';
 import { NIBBLE_MASK, even_i8_to_i16, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
 import {
-  QK, any_f32_tie, block_at, wscales4, fma_f32x4_lanes, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
+  QK, any_f32_tie, block_at, wscales4, scales4x, fma_f32x4_lanes, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
   round_pair, upper_pair,
 } from '../util/legacy';
 import { Q8_0_BYTES, Q8_0X_EXTRA, q8_0x_extras } from './q8_0';
@@ -128,12 +128,6 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
     nibble_dot(v128.load(w0 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w1 + o + 2), xe, xo, xeh, xoh),
     nibble_dot(v128.load(w2 + o + 2), xe, xo, xeh, xoh), nibble_dot(v128.load(w3 + o + 2), xe, xo, xeh, xoh));
   return i32x4.sub(sums, v128.load32_splat(ex, 4));
-}
-
-/** d_w·d_x of four rows' blocks (their f32 scales dw, wscales4) against the activation block whose
- *  extras (q8_0x) are at ex */
-@inline function scales4x(dw: v128, ex: usize): v128 {
-  return f32x4.mul(dw, v128.load32_splat(ex));
 }
 
 /** out[0..3] = vec_dot_q4_0_q8_0 of the four rows of the four-row group w (ops/rows4.ts) with x */

@@ -4,16 +4,16 @@
 //   byte 2..33  qs[32] int8 quants            value[i] = d · qs[i]
 //
 // Q8_0 is also the activation format for Q8_0 weights: llama.cpp quantizes each activation row to
-// Q8_0 blocks (x86 path: d = amax/127, q = round-half-even(x · 127/amax)). The dot product mirrors
+// Q8_0 blocks (x86 path: d = amax/127, q = round-half-even(x · 127/amax)); here they come in a q8_0x
+// row (below), the same blocks with each one's f32 scale and sum after them. The dot product mirrors
 // llama.cpp's x86 tinyBLAS_Q0_AVX (batches) / ggml_vec_dot_q8_0_q8_0 AVX2 branch (single tokens),
 // which agree: 8 i32 lanes of 4 products per block, one FMA per lane and block with d_w·d_x,
 // hsum_float_8 at the end (details above vec_dot_q8_0_q8_0_generic and in util/legacy.ts).
 import { fp16_to_fp32, fp16x4_to_f32x4, fp32_to_fp16 } from '../util/fp16';
 import { even_i8_to_i16, odd_i8_to_i16 } from '../util/simd';
-import { scales4 } from '../util/legacy';
 import { x86_fma_relaxed } from '../util/x86';
 import {
-  LEG_ACC, acc_clear, f32_ties4, fma_block, fma_f32x4_lanes, wscales4, scales4_times, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
+  LEG_ACC, acc_clear, f32_ties4, fma_block, fma_f32x4_lanes, wscales4, scales4x, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
   round_pair, upper_pair,
 } from '../util/legacy';
 
@@ -90,7 +90,7 @@ export function quantize_row_q8_0(x: usize, y: usize, k: i32): void {
 }
 
 // ---- Q8_0 with its block sums ("q8_0x") -----------------------------------------------------------
-// The activation format of Q4_0 weights: the row's Q8_0 blocks, then for each block 8 bytes — its
+// The activation format of Q4_0 and Q8_0 weights: the row's Q8_0 blocks, then for each block 8 bytes — its
 // scale d as f32 and 8·Σ q as i32. The four-row Q4_0 kernels need both for every block and every
 // group of four rows; computed here once per token instead of once per group (512 times for a
 // 2048-row matrix). Kernels that take plain Q8_0 blocks read the same row and ignore the rest.
@@ -230,13 +230,14 @@ export function vec_dot4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, out: usiz
   const nb = n / QK8_0;
   const zero = f32x4.splat(0);
   let r0lo = zero, r0hi = zero, r1lo = zero, r1hi = zero, r2lo = zero, r2hi = zero, r3lo = zero, r3hi = zero;
+  const ex = q8_0x_extras(x, nb);
   for (let ib = 0; ib < nb; ib++) {
     const xb = block(x, ib);
     const x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
     const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
     // the group's block ib: rows 0 … 3 side by side (ops/rows4.ts)
     const w0 = w + <usize>ib * 4 * Q8_0_BYTES, w1 = w0 + Q8_0_BYTES, w2 = w1 + Q8_0_BYTES, w3 = w2 + Q8_0_BYTES;
-    const d = scales4(w0, w1, w2, w3, 0, xb);
+    const d = scales4x(wscales4(w0, w1, w2, w3, 0), ex + <usize>ib * Q8_0X_EXTRA);
     const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
     const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
     r0lo = fma_lanes4_as(relaxed, r0lo, d0, lanes_lo(w0 + 2, xe0, xo0)); r0hi = fma_lanes4_as(relaxed, r0hi, d0, lanes_lo(w0 + 18, xe1, xo1));
@@ -287,13 +288,14 @@ export function vec_dot4x4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
   let a10 = z, b10 = z, a11 = z, b11 = z, a12 = z, b12 = z, a13 = z, b13 = z;
   let a20 = z, b20 = z, a21 = z, b21 = z, a22 = z, b22 = z, a23 = z, b23 = z;
   let a30 = z, b30 = z, a31 = z, b31 = z, a32 = z, b32 = z, a33 = z, b33 = z;
+  const ex = q8_0x_extras(x, nb) - x; // the extras' offset within a row
   for (let ib = 0; ib < nb; ib++) {
     const w0 = w + <usize>ib * 4 * Q8_0_BYTES, w1 = w0 + Q8_0_BYTES, w2 = w1 + Q8_0_BYTES, w3 = w2 + Q8_0_BYTES;
-    const dw = wscales4(w0, w1, w2, w3, 0);
+    const dw = wscales4(w0, w1, w2, w3, 0), eo = ex + <usize>ib * Q8_0X_EXTRA;
     { // token 0
-      const xb = block(x + 0 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xt = x + 0 * xRowBytes, xb = block(xt, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
       const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
-      const d = scales4_times(dw, xb);
+      const d = scales4x(dw, xt + eo);
       const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
       const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
       a00 = fma_lanes4_as(relaxed, a00, d0, lanes_lo(w0 + 2, xe0, xo0)); b00 = fma_lanes4_as(relaxed, b00, d0, lanes_lo(w0 + 18, xe1, xo1));
@@ -302,9 +304,9 @@ export function vec_dot4x4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
       a03 = fma_lanes4_as(relaxed, a03, d3, lanes_lo(w3 + 2, xe0, xo0)); b03 = fma_lanes4_as(relaxed, b03, d3, lanes_lo(w3 + 18, xe1, xo1));
     }
     { // token 1
-      const xb = block(x + 1 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xt = x + 1 * xRowBytes, xb = block(xt, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
       const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
-      const d = scales4_times(dw, xb);
+      const d = scales4x(dw, xt + eo);
       const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
       const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
       a10 = fma_lanes4_as(relaxed, a10, d0, lanes_lo(w0 + 2, xe0, xo0)); b10 = fma_lanes4_as(relaxed, b10, d0, lanes_lo(w0 + 18, xe1, xo1));
@@ -313,9 +315,9 @@ export function vec_dot4x4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
       a13 = fma_lanes4_as(relaxed, a13, d3, lanes_lo(w3 + 2, xe0, xo0)); b13 = fma_lanes4_as(relaxed, b13, d3, lanes_lo(w3 + 18, xe1, xo1));
     }
     { // token 2
-      const xb = block(x + 2 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xt = x + 2 * xRowBytes, xb = block(xt, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
       const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
-      const d = scales4_times(dw, xb);
+      const d = scales4x(dw, xt + eo);
       const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
       const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
       a20 = fma_lanes4_as(relaxed, a20, d0, lanes_lo(w0 + 2, xe0, xo0)); b20 = fma_lanes4_as(relaxed, b20, d0, lanes_lo(w0 + 18, xe1, xo1));
@@ -324,9 +326,9 @@ export function vec_dot4x4_q8_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
       a23 = fma_lanes4_as(relaxed, a23, d3, lanes_lo(w3 + 2, xe0, xo0)); b23 = fma_lanes4_as(relaxed, b23, d3, lanes_lo(w3 + 18, xe1, xo1));
     }
     { // token 3
-      const xb = block(x + 3 * xRowBytes, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
+      const xt = x + 3 * xRowBytes, xb = block(xt, ib), x0 = v128.load(xb + 2), x1 = v128.load(xb + 18);
       const xe0 = even_i8_to_i16(x0), xo0 = odd_i8_to_i16(x0), xe1 = even_i8_to_i16(x1), xo1 = odd_i8_to_i16(x1);
-      const d = scales4_times(dw, xb);
+      const d = scales4x(dw, xt + eo);
       const d0 = i32x4.shuffle(d, d, 0, 0, 0, 0), d1 = i32x4.shuffle(d, d, 1, 1, 1, 1);
       const d2 = i32x4.shuffle(d, d, 2, 2, 2, 2), d3 = i32x4.shuffle(d, d, 3, 3, 3, 3);
       a30 = fma_lanes4_as(relaxed, a30, d0, lanes_lo(w0 + 2, xe0, xo0)); b30 = fma_lanes4_as(relaxed, b30, d0, lanes_lo(w0 + 18, xe1, xo1));

@@ -235,12 +235,6 @@ export function fma32_slow(a: f32, b: f32, c: f32): f32 {
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
 }
 
-/** d_w·d_x of four rows' blocks at offset o against the activation block xb, in f32 (exact: two f16
- *  significands) — the f16 scale of each row's block is its first two bytes */
-@inline export function scales4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize, xb: usize): v128 {
-  return scales4_times(wscales4(w0, w1, w2, w3, o), xb);
-}
-
 /** the f16 scales d_w of four rows' blocks at offset o (each block's first two bytes) in f32 */
 @inline export function wscales4(w0: usize, w1: usize, w2: usize, w3: usize, o: usize): v128 {
   let dw = i16x8.splat(load<u16>(w0 + o));
@@ -250,9 +244,10 @@ export function fma32_slow(a: f32, b: f32, c: f32): f32 {
   return halves4_to_f32x4(dw);
 }
 
-/** scales4 from the four weight scales of wscales4 and the activation block xb */
-@inline export function scales4_times(dw: v128, xb: usize): v128 {
-  return f32x4.mul(dw, halves4_to_f32x4(v128.load16_splat(xb)));
+/** d_w·d_x (exact in f32: two f16 significands) of four rows' blocks, whose f32 scales dw are
+ *  wscales4's, against an activation block whose f32 scale is at dx (its q8_0x extras) */
+@inline export function scales4x(dw: v128, dx: usize): v128 {
+  return f32x4.mul(dw, v128.load32_splat(dx));
 }
 
 /**

@@ -7,7 +7,7 @@ import { GGML_TYPES, type GgmlTypeInfo } from './ggml-types.js';
  * - `f16`, `bf16`: f32 rows rounded to f16 / bf16 precision (4 bytes per value; see assembly/quant/f16.ts)
  * - `q8_0`: Q8_0 blocks (34 bytes per 32 values)
  * - `q8_0x`: Q8_0 blocks, then each block's scale (f32) and 8·Σq (i32): 42 bytes per 32 values — the
- *   same products as `q8_0` for Q4_0 weights, whose four-row kernels read those two per block
+ *   same products as `q8_0` for Q4_0 and Q8_0 weights, whose four-row kernels read these per block
  *   (assembly/quant/q8_0.ts) instead of working them out for every group of four rows
  * - `q8_1`: Q8_1 blocks (36 bytes per 32 values: Q8_0 plus d·Σq)
  * - `q8_K`: Q8_K super-blocks (292 bytes per 256 values: f32 d, int8 quants, 16 int16 sums)
@@ -76,7 +76,7 @@ const RUNNABLE: ReadonlyArray<[
   ['Q4_1', 'q8_1', 'vec_dot_q4_1_q8_1', 'dequantize_row_q4_1'],
   ['Q5_0', 'q8_0', 'vec_dot_q5_0_q8_0', 'dequantize_row_q5_0'],
   ['Q5_1', 'q8_1', 'vec_dot_q5_1_q8_1', 'dequantize_row_q5_1'],
-  ['Q8_0', 'q8_0', 'vec_dot_q8_0_q8_0', 'dequantize_row_q8_0', undefined, 'vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_relaxed',
+  ['Q8_0', 'q8_0x', 'vec_dot_q8_0_q8_0', 'dequantize_row_q8_0', undefined, 'vec_dot4_q8_0_q8_0', 'vec_dot4_q8_0_q8_0_relaxed',
     'vec_dot4x4_q8_0_q8_0', 'vec_dot4x4_q8_0_q8_0_relaxed'],
   ['Q2_K', 'q8_K', 'vec_dot_q2_K_q8_K', 'dequantize_row_q2_K'],
   ['Q3_K', 'q8_K', 'vec_dot_q3_K_q8_K', 'dequantize_row_q3_K'],
