@@ -16,32 +16,39 @@
 // tokens, the same results again), a batch's tokens go four at a time through it, the rest through
 // the four-row kernel.
 
-/** function-table index → 1 + the index of its four-row kernel `(n, w, x, out)` (w: a group of the
- *  four-row layout), 0 for none */
-const ROWS4_SLOTS: u32 = 256;
-const ROWS4 = memory.data(256 * 4);
+// Registrations: for a dot product's function-table index, 1 + the table index of its four-row
+// kernel `(n, w, x, out)` (w: a group of the four-row layout) in ROWS4, of its tile kernel
+// `(n, w, x, xRowBytes, out, outRowBytes)` in TILES; 0 for none. Static data in the shared memory,
+// so every kernel thread sees them.
+const SLOTS: u32 = 256;
+const ROWS4 = memory.data(SLOTS * 4);
+const TILES = memory.data(SLOTS * 4);
+/** tokens a tile kernel takes at once */
+const TILE_TOKENS = 4;
+
+@inline function register(table: usize, dot: u32, kernel: u32): bool {
+  if (dot >= SLOTS) return false;
+  store<u32>(table + (<usize>dot << 2), kernel + 1);
+  return true;
+}
+
+/** the kernel registered in `table` for `dot` (its table index), or −1 */
+@inline function registered(table: usize, dot: u32): i32 {
+  return dot < SLOTS ? <i32>load<u32>(table + (<usize>dot << 2)) - 1 : -1;
+}
 
 /**
  * Registers `dot4` as the four-row form of the dot product `dot`: it writes the four results of a
  * group of four weight rows (rows4.ts) with one activation row, each exactly as `dot` would of that
- * row in the file's layout. Shared memory, so
- * every kernel thread sees it. Returns false when `dot` is beyond the table this module keeps.
+ * row in the file's layout. Returns false when `dot` is beyond the table this module keeps.
  */
 export function set_rows4_kernel(dot: u32, dot4: u32): bool {
-  if (dot >= ROWS4_SLOTS) return false;
-  store<u32>(ROWS4 + (<usize>dot << 2), dot4 + 1);
-  return true;
+  return register(ROWS4, dot, dot4);
 }
 
-/** the four-row kernel registered for `dot` (its table index), or −1 */
 export function rows4_kernel_of(dot: u32): i32 {
-  return dot < ROWS4_SLOTS ? <i32>load<u32>(ROWS4 + (<usize>dot << 2)) - 1 : -1;
+  return registered(ROWS4, dot);
 }
-
-/** function-table index → 1 + the index of its tile kernel `(n, w, x, xRowBytes, out, outRowBytes)`, 0 for none */
-const TILES = memory.data(256 * 4);
-/** tokens a tile kernel takes at once */
-const TILE_TOKENS = 4;
 
 /**
  * Registers `tile` as the tile form of the dot product `dot`, whose four-row kernel is registered
@@ -50,14 +57,11 @@ const TILE_TOKENS = 4;
  * Returns false when `dot` is beyond the table this module keeps.
  */
 export function set_tile_kernel(dot: u32, tile: u32): bool {
-  if (dot >= ROWS4_SLOTS) return false;
-  store<u32>(TILES + (<usize>dot << 2), tile + 1);
-  return true;
+  return register(TILES, dot, tile);
 }
 
-/** the tile kernel registered for `dot` (its table index), or −1 */
 export function tile_kernel_of(dot: u32): i32 {
-  return dot < ROWS4_SLOTS ? <i32>load<u32>(TILES + (<usize>dot << 2)) - 1 : -1;
+  return registered(TILES, dot);
 }
 
 export function mul_mat(
@@ -65,10 +69,10 @@ export function mul_mat(
   out: usize, outRowFloats: i32, r0: i32, r1: i32, cols: i32, nTok: i32,
 ): void {
   const dot = nTok >= 2 ? vecDotBatch : vecDot;
-  const dot4 = dot < ROWS4_SLOTS ? load<u32>(ROWS4 + (<usize>dot << 2)) : 0;
+  const dot4 = <u32>(registered(ROWS4, dot) + 1);
   let r = r0;
   if (dot4 != 0) {
-    const tile = dot < ROWS4_SLOTS ? load<u32>(TILES + (<usize>dot << 2)) : 0;
+    const tile = <u32>(registered(TILES, dot) + 1);
     const outRowBytes = <usize>outRowFloats << 2;
     for (; r + 4 <= r1; r += 4) {
       const wr = w + <usize>r * wRowBytes;

@@ -39,6 +39,7 @@ import {
 } from '../util/legacy';
 import { Q8_0_BYTES, Q8_0X_EXTRA, q8_0x_extras } from './q8_0';
 import { x86_fma_relaxed } from '../util/x86';
+import { tile_by_tokens } from '../util/tile';
 
 export const Q4_0_BYTES: i32 = 18;
 
@@ -172,7 +173,7 @@ export function vec_dot4x4_q4_0_q8_0(n: i32, w: usize, x: usize, xRowBytes: usiz
 
 /** The scalar twin of vec_dot4x4_q4_0_q8_0: the four-row twin for each token */
 export function vec_dot4x4_q4_0_q8_0_generic(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
-  for (let t: usize = 0; t < 4; t++) vec_dot4_q4_0_q8_0_generic(n, w, x + t * xRowBytes, out + t * outRowBytes);
+  tile_by_tokens(vec_dot4_q4_0_q8_0_generic, n, w, x, xRowBytes, out, outRowBytes);
 }
 
 /** vec_dot4x4_q4_0_q8_0 with relaxed SIMD (block sums and FMAs as vec_dot4_q4_0_q8_0_relaxed) */

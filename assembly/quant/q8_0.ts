@@ -16,6 +16,7 @@ import {
   LEG_ACC, acc_clear, f32_ties4, fma_block, fma_f32x4_lanes, wscales4, scales4x, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
   round_pair, upper_pair,
 } from '../util/legacy';
+import { tile_by_tokens } from '../util/tile';
 
 export const QK8_0: i32 = 32;
 export const Q8_0_BYTES: i32 = 34;
@@ -272,7 +273,7 @@ export function vec_dot4x4_q8_0_q8_0(n: i32, w: usize, x: usize, xRowBytes: usiz
 
 /** The scalar twin of vec_dot4x4_q8_0_q8_0: the four-row twin for each token */
 export function vec_dot4x4_q8_0_q8_0_generic(n: i32, w: usize, x: usize, xRowBytes: usize, out: usize, outRowBytes: usize): void {
-  for (let t: usize = 0; t < 4; t++) vec_dot4_q8_0_q8_0_generic(n, w, x + t * xRowBytes, out + t * outRowBytes);
+  tile_by_tokens(vec_dot4_q8_0_q8_0_generic, n, w, x, xRowBytes, out, outRowBytes);
 }
 
 /** vec_dot4x4_q8_0_q8_0 in the relaxed-SIMD module (FMAs as vec_dot4_q8_0_q8_0_relaxed) */
