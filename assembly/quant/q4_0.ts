@@ -31,11 +31,9 @@
 // (batches) / ggml_vec_dot_q4_0_q8_0 (one token) — the 8-lane scheme of util/legacy.ts.
 import { fp16_to_fp32 } from '../util/fp16';
 import { fma32 } from '../util/expf';
-import { demote_f64x2x2 } from '../util/fma';
 import { NIBBLE_MASK, even_i8_to_i16, hsum_i32x4x4, nibbles_hi, nibbles_lo, odd_i8_to_i16 } from '../util/simd';
 import {
-  QK, any_f32_tie, block_at, wscales4, scales4x, fma_f32x4_lanes, block_dot_i8, fma32_slow, fma_pair_exact, fma_sum, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
-  round_pair, upper_pair,
+  QK, block_at, wscales4, scales4x, fma_f32x4_lanes, block_dot_i8, fma32_slow, fma_sum1, half_at, is_f32_tie, nib_hi, nib_lo,
 } from '../util/legacy';
 import { Q8_0_BYTES, Q8_0X_EXTRA, q8_0x_extras } from './q8_0';
 import { x86_fma_relaxed } from '../util/x86';
@@ -102,14 +100,17 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
 // ---- four rows at once ----------------------------------------------------------------------------
 // Decode is one activation row against every weight row, and a row's blocks form one chain of
 // dependent FMAs. vec_dot4_q4_0_q8_0 runs a group of four rows (in the four-row layout of
-// ops/rows4.ts, read front to back) side by side over the same activation: the four chains overlap, each activation block is unpacked once for four rows, and
-// the four rows' FMAs of a block are one pair of f64x2 operations. Each row's result is bit for bit
-// vec_dot_q4_0_q8_0's: the same exact block sums, the same fused multiply-add per block.
+// ops/rows4.ts, read front to back) side by side over the same activation: the four chains overlap,
+// each activation block is unpacked once for four rows, and the four rows' FMAs of a block are one
+// pair of f64x2 operations (fma_f32x4_lanes; one relaxed_madd in the relaxed module). Each row's
+// result is bit for bit vec_dot_q4_0_q8_0's: the same exact block sums, the same fused multiply-add
+// per block. A block is one q4_0_step4, the step the tile kernel below takes for each of its tokens.
 //
 // Unpacking without widening: read as i16x8, lane k of qs holds bytes 2k and 2k + 1, whose four
 // nibbles are elements 2k (bits 0..3), 2k + 16 (4..7), 2k + 1 (8..11) and 2k + 17 (12..15); masks and
 // shifts put each in a 16-bit lane of its own, and the activation's even and odd bytes become i16
-// lanes by two shifts. The weights' −8 comes out once per block: Σ (q − 8)·x = Σ q·x − 8·Σ x.
+// lanes by two shifts. The weights' −8 comes out once per block: Σ (q − 8)·x = Σ q·x − 8·Σ x, 8·Σ x
+// read from the activation row's extras (q8_0x, q8_0.ts).
 
 /** Σ q·x over one block: `qs` the 16 weight bytes, the activation's 32 quants as i16 lanes of
  *  elements 2k (xe), 2k + 1 (xo), 16 + 2k (xeh), 17 + 2k (xoh); four i32 partial sums */
@@ -133,23 +134,20 @@ export function vec_dot_q4_0_q8_0(n: i32, w: usize, x: usize): f32 {
 
 /** out[0..3] = vec_dot_q4_0_q8_0 of the four rows of the four-row group w (ops/rows4.ts) with x */
 export function vec_dot4_q4_0_q8_0(n: i32, w: usize, x: usize, out: usize): void {
+  dot4_q4_0(false, n, w, x, out);
+}
+
+/** the four-row kernel, one block step (q4_0_step4) after another */
+@inline function dot4_q4_0(relaxed: bool, n: i32, w: usize, x: usize, out: usize): void {
   const nb = n / QK;
-  let a01 = f64x2.splat(0), a23 = f64x2.splat(0); // rows 0, 1 and 2, 3: f32 values held in f64
+  const m8 = v128.load(NIBBLE_MASK); // the relaxed form's mask, loaded once (V8 would build it anew in every block)
   const ex = q8_0x_extras(x, nb);
+  let acc = f32x4.splat(0);
   for (let ib = 0; ib < nb; ib++) {
-    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES), e = ex + <usize>ib * Q8_0X_EXTRA;
-    const b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
-    const sumi = block_sums4(b0, b1, b2, b3, 0, xb, e);
-    const d = scales4x(wscales4(b0, b1, b2, b3, 0), e);
-    const d01 = f64x2.promote_low_f32x4(d), d23 = f64x2.promote_low_f32x4(upper_pair(d));
-    const s01 = fma_sum(a01, d01, sumi), s23 = fma_sum(a23, d23, upper_pair(sumi));
-    if (any_f32_tie(s01, s23)) {
-      a01 = fma_pair_exact(a01, d01, sumi); a23 = fma_pair_exact(a23, d23, upper_pair(sumi));
-    } else {
-      a01 = round_pair(s01); a23 = round_pair(s23);
-    }
+    const b0 = block_at(w, ib, 4 * Q4_0_BYTES), b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
+    acc = q4_0_step4(relaxed, acc, b0, b1, b2, b3, block_at(x, ib, Q8_0_BYTES), ex + <usize>ib * Q8_0X_EXTRA, wscales4(b0, b1, b2, b3, 0), m8);
   }
-  v128.store(out, demote_f64x2x2(a01, a23));
+  v128.store(out, acc);
 }
 
 /** The scalar twin of vec_dot4_q4_0_q8_0: the single-row product of each of the group's rows */
@@ -242,15 +240,5 @@ export function vec_dot4x4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, xRowByt
 
 /** vec_dot4_q4_0_q8_0 with relaxed SIMD (identical results where relaxed_madd is fused) */
 export function vec_dot4_q4_0_q8_0_relaxed(n: i32, w: usize, x: usize, out: usize): void {
-  const nb = n / QK;
-  let acc = f32x4.splat(0);
-  const m8 = v128.load(NIBBLE_MASK); // loaded once (V8 would build the constant anew in every block)
-  const ex = q8_0x_extras(x, nb);
-  for (let ib = 0; ib < nb; ib++) {
-    const xb = block_at(x, ib, Q8_0_BYTES), b0 = block_at(w, ib, 4 * Q4_0_BYTES), e = ex + <usize>ib * Q8_0X_EXTRA;
-    const b1 = b0 + Q4_0_BYTES, b2 = b1 + Q4_0_BYTES, b3 = b2 + Q4_0_BYTES;
-    const sumi = block_sums4_relaxed(b0, b1, b2, b3, 0, xb, e, m8);
-    acc = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sumi), scales4x(wscales4(b0, b1, b2, b3, 0), e), acc);
-  }
-  v128.store(out, acc);
+  dot4_q4_0(true, n, w, x, out);
 }

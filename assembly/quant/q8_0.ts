@@ -10,7 +10,7 @@
 // which agree: 8 i32 lanes of 4 products per block, one FMA per lane and block with d_w·d_x,
 // hsum_float_8 at the end (details above vec_dot_q8_0_q8_0_generic and in util/legacy.ts).
 import { fp16_to_fp32, fp16x4_to_f32x4, fp32_to_fp16 } from '../util/fp16';
-import { even_i8_to_i16, odd_i8_to_i16 } from '../util/simd';
+import { even_i8_to_i16, hsum_i32x4, odd_i8_to_i16 } from '../util/simd';
 import { x86_fma_relaxed } from '../util/x86';
 import {
   LEG_ACC, acc_clear, f32_ties4, fma_block, fma_f32x4_lanes, wscales4, scales4x, fma_pair_exact, fma_sum, hsum8, hsum8_f32x4, hsum8_f64x2, quads,
@@ -112,9 +112,7 @@ export function quantize_row_q8_0x(x: usize, y: usize, k: i32): void {
     const yb = block(y, ib), e = ex + <usize>ib * Q8_0X_EXTRA;
     store<f32>(e, fp16_to_fp32(load<u16>(yb)));
     const s = i16x8.add(i16x8.extadd_pairwise_i8x16_s(v128.load(yb + 2)), i16x8.extadd_pairwise_i8x16_s(v128.load(yb + 18)));
-    const s4 = i32x4.extadd_pairwise_i16x8_s(s);
-    const s2 = i32x4.add(s4, i32x4.shuffle(s4, s4, 2, 3, 0, 1));
-    store<i32>(e, (i32x4.extract_lane(s2, 0) + i32x4.extract_lane(s2, 1)) << 3, 4);
+    store<i32>(e, hsum_i32x4(i32x4.extadd_pairwise_i16x8_s(s)) << 3, 4);
   }
 }
 
